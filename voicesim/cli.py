@@ -1,0 +1,161 @@
+"""The ``voicesim`` command: parses arguments and wires adapters to the core, nothing else.
+
+Every error a user can cause ends as one line on stderr ("voicesim: error: ...") and a
+non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from voicesim import __version__
+from voicesim.errors import VoicesimError
+
+EXIT_USAGE = 2
+
+
+def _personas(args: argparse.Namespace) -> list[Any]:
+    from voicesim.core.personas import load_personas
+
+    return load_personas([Path(p) for p in args.paths] if getattr(args, "paths", None) else None)
+
+
+def cmd_personas_list(args: argparse.Namespace) -> int:
+    personas = [p for p in _personas(args) if not args.lang or p.language == args.lang]
+    if args.json:
+        print(json.dumps([
+            {"id": p.id, "language": p.language, "title": p.title, "difficulty": p.difficulty,
+             "start_level": int(p.temper.start_level), "path": str(p.path)}
+            for p in personas
+        ], ensure_ascii=False))
+        return 0
+    for p in personas:
+        print(f"{p.id:<28}{p.language:<4}{p.difficulty:<8}{p.title}")
+    return 0
+
+
+def cmd_personas_check(args: argparse.Namespace) -> int:
+    personas = _personas(args)
+    print(f"{len(personas)} persona file(s) OK")
+    return 0
+
+
+def cmd_lexicons_check(args: argparse.Namespace) -> int:
+    from voicesim.core.lexicon import LEXICON_DIR, SUPPORTED_LANGUAGES, load_lexicon_file
+
+    for lang in SUPPORTED_LANGUAGES:
+        lexicon = load_lexicon_file(LEXICON_DIR / f"{lang}.toml")
+        print(f"{lang}: {len(lexicon.rules)} labels OK")
+    return 0
+
+
+def cmd_score_text(args: argparse.Namespace) -> int:
+    from voicesim.core.scorer import score_reply
+
+    if args.text is not None:
+        print(json.dumps(score_reply(args.text, args.lang or "en").to_dict(), ensure_ascii=False))
+        return 0
+    failures = 0
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+                raise ValueError('each line must be an object with a "text" string')
+            lang = row.get("lang") or args.lang or "en"
+            result: dict[str, Any] = score_reply(row["text"], lang).to_dict()
+        except (ValueError, VoicesimError) as exc:
+            failures += 1
+            result = {"error": f"stdin line {number}: {exc}", "labels": [], "evidence": []}
+        print(json.dumps(result, ensure_ascii=False), flush=True)
+    return 1 if failures else 0
+
+
+def cmd_practice(args: argparse.Namespace) -> int:
+    from voicesim.core.personas import find_persona
+    from voicesim.practice_text import read_replies, run_interactive, run_scripted
+    from voicesim.terminal import Screen
+
+    persona = find_persona(_personas(args), args.persona, args.lang)
+    if not args.text:
+        from voicesim.practice_voice import run_voice_call
+
+        return run_voice_call(persona, args)
+    if args.replies:
+        replies = read_replies(Path(args.replies))
+        record = run_scripted(persona, replies, args.seed, None if args.json else Screen())
+    else:
+        if args.json:
+            raise VoicesimError("--json needs --replies FILE (an interactive call has no single JSON answer)")
+        record = run_interactive(persona, args.seed, Screen())
+    if args.json:
+        print(json.dumps(record.to_dict(), ensure_ascii=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voicesim", description="Practise de-escalating angry callers, offline.")
+    parser.add_argument("--version", action="version", version=f"voicesim {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    personas = commands.add_parser("personas", help="list or validate persona files")
+    persona_commands = personas.add_subparsers(dest="personas_command", required=True, metavar="ACTION")
+    listing = persona_commands.add_parser("list", help="list personas")
+    listing.add_argument("--json", action="store_true", help="one JSON array of {id, language, ...}")
+    listing.add_argument("--lang", help="only personas in this language")
+    listing.set_defaults(handler=cmd_personas_list)
+    check = persona_commands.add_parser("check", help="validate persona files (default: all)")
+    check.add_argument("paths", nargs="*", help="persona files or folders")
+    check.set_defaults(handler=cmd_personas_check)
+
+    lexicons = commands.add_parser("lexicons", help="validate the scorer's phrase lexicons")
+    lexicons.add_argument("action", choices=["check"])
+    lexicons.set_defaults(handler=cmd_lexicons_check)
+
+    score_text = commands.add_parser("score-text", help="label a reply (or JSON lines on stdin)")
+    score_text.add_argument("text", nargs="?", help="the reply; omit to read JSON lines from stdin")
+    score_text.add_argument("--lang", help="en, da, nl, sv or pl (default en)")
+    score_text.set_defaults(handler=cmd_score_text)
+
+    practice = commands.add_parser("practice", help="practise a call with a persona")
+    practice.add_argument("--persona", required=True, help="persona id (see `voicesim personas list`)")
+    practice.add_argument("--lang", help="the persona's language, when the id exists in several")
+    practice.add_argument("--text", action="store_true", help="type replies instead of speaking")
+    practice.add_argument("--replies", help="text mode: take replies from FILE, one per line")
+    practice.add_argument("--seed", type=int, help="make the caller's line choices reproducible")
+    practice.add_argument("--json", action="store_true", help="with --replies: print the call as one JSON object")
+    add_voice_options(practice)
+    practice.set_defaults(handler=cmd_practice)
+    return parser
+
+
+def add_voice_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the voice loop; each maps to a field of its settings dataclass."""
+    from voicesim.practice_options import add_voice_arguments
+
+    add_voice_arguments(parser)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except VoicesimError as exc:
+        print(f"voicesim: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("voicesim: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
