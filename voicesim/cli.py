@@ -94,9 +94,53 @@ def cmd_practice(args: argparse.Namespace) -> int:
         if args.json:
             raise VoicesimError("--json needs --replies FILE (an interactive call has no single JSON answer)")
         record = run_interactive(persona, args.seed, Screen())
+    if not args.no_save:
+        from voicesim.sessions import new_session_folder, save_session
+
+        saved = save_session(record, new_session_folder(record), trainee=args.trainee)
+        if not args.json:
+            print(f"\nSession saved: {saved}")
     if args.json:
         print(json.dumps(record.to_dict(), ensure_ascii=False))
     return 0
+
+
+def cmd_models_prepare(args: argparse.Namespace) -> int:
+    from voicesim.speech.models import prepare_models
+
+    for line in prepare_models():
+        print(line)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The main job on its defaults: two scripted calls, a good trainee and a rude one."""
+    from voicesim.core.personas import find_persona
+    from voicesim.practice_text import run_scripted
+    from voicesim.terminal import Screen
+
+    persona = find_persona(_personas(args), DEMO_PERSONA, "en")
+    for title, replies in DEMO_REPLIES.items():
+        print(f"\n######## Demo: {title} ########\n")
+        run_scripted(persona, replies, seed=1, screen=Screen())
+    return 0
+
+
+DEMO_PERSONA = "valentine-gift"
+DEMO_REPLIES = {
+    "a trainee who listens": [
+        "Oh no, I'm so sorry your gift hasn't arrived. That sounds really stressful. What happened?",
+        "So you ordered it in good time and it was promised before Valentine's Day, and it still hasn't come. I completely understand why you're upset.",
+        "Can you tell me what the tracking page says at the moment?",
+        "Here is what I'll do: I'm sending a replacement by express courier today, you'll have it by tomorrow at noon, and I'll email you the tracking number within the hour.",
+    ],
+    "a trainee who argues and blames": [
+        "Calm down. As I said, deliveries are handled by the courier, not my department.",
+        "That's impossible, our system shows it was dispatched on time.",
+        "Look, I didn't make the rules. Maybe someone will call you.",
+        "Like I already explained, there's nothing I can do.",
+    ],
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,8 +174,16 @@ def build_parser() -> argparse.ArgumentParser:
     practice.add_argument("--replies", help="text mode: take replies from FILE, one per line")
     practice.add_argument("--seed", type=int, help="make the caller's line choices reproducible")
     practice.add_argument("--json", action="store_true", help="with --replies: print the call as one JSON object")
+    practice.add_argument("--no-save", action="store_true", help="do not save the session")
     add_voice_options(practice)
     practice.set_defaults(handler=cmd_practice)
+
+    models = commands.add_parser("models", help="prepare the offline Whisper weights")
+    models.add_argument("action", choices=["prepare"])
+    models.set_defaults(handler=cmd_models_prepare)
+
+    demo = commands.add_parser("demo", help="watch two scripted calls: a good trainee and a rude one")
+    demo.set_defaults(handler=cmd_demo)
     return parser
 
 
