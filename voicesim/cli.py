@@ -105,6 +105,39 @@ def cmd_practice(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_score(args: argparse.Namespace) -> int:
+    from voicesim.score_audio import score_audio_files
+
+    failures = 0
+    for result in score_audio_files([Path(f) for f in args.files], args.lang, args.engine, args.model):
+        failures += "error" in result
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+        elif "error" in result:
+            print(f"{result['file']}: error: {result['error']}", flush=True)
+        else:
+            quotes = "; ".join(f"{e['label']}: \"{e['phrase']}\"" for e in result["evidence"]) or "no moves"
+            print(f"{result['file']}: \"{result['text']}\"\n    {quotes}", flush=True)
+    return 1 if failures else 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    from voicesim.speech.audio_io import list_devices
+
+    devices = list_devices()
+    if not devices:
+        print("no audio devices found (is PortAudio installed and a sound server running?)")
+        return 1
+    print(f"{'#':>3}  {'in':>3} {'out':>3}  {'rate':>6}  name")
+    for d in devices:
+        mark = (" <- default input" if d.is_default_input else "") + (
+            " <- default output" if d.is_default_output else "")
+        print(f"{d.index:>3}  {d.max_input_channels:>3} {d.max_output_channels:>3}  "
+              f"{d.default_samplerate:>6.0f}  {d.name} ({d.host_api}){mark}")
+    print("Pick one with --input-device / --output-device (number or part of the name).")
+    return 0
+
+
 def cmd_models_prepare(args: argparse.Namespace) -> int:
     from voicesim.speech.models import prepare_models
 
@@ -177,6 +210,17 @@ def build_parser() -> argparse.ArgumentParser:
     practice.add_argument("--no-save", action="store_true", help="do not save the session")
     add_voice_options(practice)
     practice.set_defaults(handler=cmd_practice)
+
+    score = commands.add_parser("score", help="transcribe and score recorded replies")
+    score.add_argument("files", nargs="+", help="audio files (WAV, FLAC, MP3, M4A, Ogg, WebM)")
+    score.add_argument("--lang", default="en", help="language of the replies (default en)")
+    score.add_argument("--engine", default="faster-whisper", help="faster-whisper or openai-whisper")
+    score.add_argument("--model", help="Whisper model name or folder (default tiny.en / base)")
+    score.add_argument("--json", action="store_true", help="one JSON object per file (JSON lines)")
+    score.set_defaults(handler=cmd_score)
+
+    devices = commands.add_parser("devices", help="list microphones and headphones")
+    devices.set_defaults(handler=cmd_devices)
 
     models = commands.add_parser("models", help="prepare the offline Whisper weights")
     models.add_argument("action", choices=["prepare"])

@@ -42,7 +42,7 @@ class Screen:
 
     def briefing(self, persona: Persona) -> None:
         self.write(self._c(f"{persona.title}", "1") + f"  [{persona.id}, {persona.language}, {persona.difficulty}]")
-        self.write(persona.briefing)
+        self.write(persona.fill(persona.briefing))
         self.write(self._c("Answer as the agent. An empty line is silence; Ctrl-D ends the call.", "2"))
         self.write()
 

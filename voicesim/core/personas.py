@@ -241,6 +241,7 @@ def _check_placeholders(persona: Persona, read: _Reader) -> None:
     """Every {placeholder} must name a fact; {evidence} only where the caller quotes the trainee."""
     known = {"name", *persona.facts}
     fields: list[tuple[str, str, bool]] = [
+        ("briefing", persona.briefing, False),
         ("opening", persona.opening, False),
         ("lines.hang_up", persona.hang_up, False),
         ("lines.ended", persona.ended, False),

@@ -83,7 +83,8 @@ class StaircaseEngine:
         self._uses: Counter[Label] = Counter()
         self._silences_in_a_row = 0
         self._defied_boundaries = 0
-        self._side_grievance_raised = False
+        # A caller who opens at level 3 or above has already dragged their grievances in.
+        self._side_grievance_raised = self.level >= Level.MORE_PROBLEMS
         self._demand_said = False
         self._turn = 0
 
@@ -169,6 +170,9 @@ class StaircaseEngine:
         for label in score.labels:
             if label not in weights:
                 self._uses[label] += 1
+        if total > self.options.max_calm_per_reply:
+            total = self.options.max_calm_per_reply
+            parts.append(f"capped at {total:g} a reply")
         return total, parts
 
     def _at_disagreement(self, score: ReplyScore) -> CallerTurn:
@@ -287,6 +291,8 @@ class StaircaseEngine:
     def _say(self, line: str, new_level: Level, labels: tuple[Label, ...], rule: Rule, reason: str) -> CallerTurn:
         transition = Transition(self._turn, self.level, new_level, labels, rule, reason, self._calm, self._anger)
         self.transitions.append(transition)
+        if new_level is not self.level:
+            self._uses.clear()  # repeats lose force within a level; a new level is a new situation
         self.level = new_level
         return CallerTurn(line, new_level, self.outcome, transition)
 

@@ -45,7 +45,8 @@ LISTENING_MOVES = frozenset({Label.EMPATHY, Label.PARAPHRASE, Label.QUESTION, La
 class EngineOptions:
     """Tuning of the dialogue engine; the defaults follow DOMAIN.md."""
 
-    repeat_decay: float = 0.5  # each earlier use of the same move halves its effect again
+    repeat_decay: float = 0.5  # each earlier use of the same move at this level halves it again
+    max_calm_per_reply: float = 1.5  # feeling heard takes more than one sentence, however good
     blanket_apology_weight: float = 0.5  # "sorry for everything" counts half a specific apology
     idle_anger: float = 0.25  # anger from a reply with no useful move, at levels 2-4
     premature_anger: float = 0.5  # anger from next steps offered before the caller feels heard
