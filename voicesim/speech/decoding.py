@@ -1,0 +1,120 @@
+"""What every Whisper engine adapter takes and returns, and the short-window plan.
+
+Both engines pad every clip to a 30 s encoder window, so a 4 s reply costs nearly as much as
+a 28 s one; with that window the encoder is 70-85% of the time on a CPU. Like whisper.cpp's
+``audio_ctx``, the transcriber can instead give the encoder only the frames the speech needs
+plus a margin (2 s: a 1 s margin caused repetition loops). Measured on 139 short English
+clips (tiny.en, 2 cores) that cut total time about 3x at equal accuracy.
+
+A short window occasionally sends the decoder into a confident loop (log-probability -0.1 to
+-0.3, so the usual threshold does not catch it). Two guards detect that, and the clip is then
+decoded again with the full 30 s window:
+
+- a token cap of ``ceil(6 x seconds) + 10``: more tokens than speech of that length can need;
+- the gzip compression ratio of the text above 2.4 (Whisper's own repetition test).
+
+This module is pure (numpy only) so the plan can be tested without a model.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from voicesim.core.ports import SAMPLE_RATE, Audio, Segment
+
+FULL_WINDOW_S = 30.0
+MEL_FRAMES_PER_S = 100  # Whisper's hop: 160 samples at 16 kHz
+FULL_WINDOW_FRAMES = int(FULL_WINDOW_S * MEL_FRAMES_PER_S)  # 3000
+
+
+@dataclass(frozen=True)
+class DecodeSettings:
+    """How to decode, the same for the short and the full window."""
+
+    beam_size: int  # 1 = greedy
+    best_of: int  # samples drawn at each fallback temperature above 0
+    temperatures: tuple[float, ...]  # the fallback ladder; the first is used unless it fails
+    compression_ratio_threshold: float  # above it a decode counts as repetitive
+    log_prob_threshold: float  # below it a decode counts as unsure (next temperature)
+    no_speech_threshold: float  # with a low log-probability, above it a window is dropped
+    word_timestamps: bool  # align each word to the audio (costs a little extra time)
+
+
+@dataclass(frozen=True)
+class DecodeWindow:
+    """A shortened encoder window for one clip."""
+
+    audio_samples: int  # the clip is cut or zero-padded to exactly this many samples
+    encoder_frames: int  # mel frames the encoder sees (even: the encoder halves them)
+    max_tokens: int  # the token cap; reaching it means the decode looped
+
+    @property
+    def seconds(self) -> float:
+        return self.audio_samples / SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class DecodeResult:
+    """An engine's answer for one clip."""
+
+    segments: tuple[Segment, ...]
+    token_count: int  # tokens generated, timestamps included
+    max_compression_ratio: float  # the worst window's gzip ratio
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+
+class WhisperEngine(Protocol):
+    """One loaded Whisper model behind one engine (shared by every transcriber using it)."""
+
+    name: str  # the backend table key, e.g. "faster-whisper"
+    model: str  # the model name or path it was loaded from
+
+    def supports_language(self, lang: str) -> bool: ...
+
+    def decode(self, audio: Audio, lang: str, settings: DecodeSettings,
+               window: DecodeWindow | None) -> DecodeResult:
+        """Transcribes ``audio`` in ``lang``; ``window=None`` means the standard 30 s path."""
+        ...
+
+
+def plan_window(n_samples: int, speech_end_sample: int, margin_s: float,
+                tokens_per_s: float = 6.0, extra_tokens: int = 10) -> DecodeWindow | None:
+    """The short window for a clip whose speech ends at ``speech_end_sample``, or None.
+
+    The window runs from the start of the clip to the end of the speech plus ``margin_s``;
+    trailing audio beyond that (which the VAD found silent) is dropped, and a clip shorter
+    than the window is padded with digital silence, which is what the encoder sees after the
+    end of a clip in the full window too. None when the window would not be shorter than
+    the full 30 s one.
+    """
+    speech_end = min(max(speech_end_sample, 0), n_samples)
+    audio_samples = speech_end + round(margin_s * SAMPLE_RATE)
+    seconds = audio_samples / SAMPLE_RATE
+    frames = math.ceil(seconds * MEL_FRAMES_PER_S / 2) * 2
+    if frames >= FULL_WINDOW_FRAMES or audio_samples <= 0:
+        return None
+    speech_s = speech_end / SAMPLE_RATE
+    return DecodeWindow(audio_samples=audio_samples, encoder_frames=frames,
+                        max_tokens=math.ceil(tokens_per_s * speech_s) + extra_tokens)
+
+
+def fit_to_window(audio: Audio, window: DecodeWindow) -> Audio:
+    """The clip cut or zero-padded to the window's length."""
+    out = np.zeros(window.audio_samples, dtype=np.float32)
+    keep = min(audio.size, window.audio_samples)
+    out[:keep] = audio[:keep]
+    return out
+
+
+def looks_degenerate(result: DecodeResult, window: DecodeWindow,
+                     compression_ratio_threshold: float) -> bool:
+    """True when a short-window decode hit the token cap or repeats itself."""
+    return (result.token_count >= window.max_tokens
+            or result.max_compression_ratio > compression_ratio_threshold)

@@ -1,0 +1,128 @@
+"""The openai-whisper engine (PyTorch, float32 on the CPU): the reference implementation.
+
+Slower than faster-whisper here, but it is the original code, useful to cross-check results.
+No registry package ships its ``.pt`` checkpoints, so a CTranslate2 folder (the same genuine
+weights faster-whisper loads) is converted in memory by ``ct2_checkpoint``; a ``.pt`` file or
+an official name (online, or with openai-whisper's own cache) works as well.
+
+Imported only when a transcriber first needs it: importing it loads torch.
+
+Short window: openai-whisper pads every window to 3000 mel frames of log-mel silence before
+the encoder. ``_WindowedAudioEncoder`` cuts that input to the planned number of frames and
+adds only the matching rows of the positional embedding; decoding, timestamp rules,
+temperature fallback and word alignment run unchanged on the shorter encoder output.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+import whisper
+from whisper.model import AudioEncoder, ModelDimensions, Whisper
+from whisper.tokenizer import LANGUAGES
+
+from voicesim.core.ports import Audio, Segment, Word
+from voicesim.errors import ModelNotFoundError
+from voicesim.speech.ct2_checkpoint import convert_ct2_to_whisper
+from voicesim.speech.decoding import DecodeResult, DecodeSettings, DecodeWindow
+from voicesim.speech.models import ModelLocation, model_load_error
+
+ENGINE_NAME = "openai-whisper"
+
+
+class _WindowedAudioEncoder(AudioEncoder):  # type: ignore[misc]  # untyped package
+    """Whisper's audio encoder, able to run on fewer than 3000 mel frames."""
+
+    frames: int | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.frames is not None and x.shape[-1] > self.frames:
+            x = x[..., : self.frames]
+        x = F.gelu(self.conv1(x))
+        x = F.gelu(self.conv2(x))
+        x = x.permute(0, 2, 1)
+        positions = self.positional_embedding[: x.shape[1]]
+        x = (x + positions).to(x.dtype)
+        for block in self.blocks:
+            x = block(x)
+        result: torch.Tensor = self.ln_post(x)
+        return result
+
+
+class OpenAIWhisperEngine:
+    """One openai-whisper model on the CPU in float32; decodes one clip at a time."""
+
+    name = ENGINE_NAME
+
+    def __init__(self, location: ModelLocation, cpu_threads: int) -> None:
+        self.model = location.name
+        if cpu_threads > 0:
+            torch.set_num_threads(cpu_threads)  # process-wide: torch has no per-model setting
+        self._model = _load(location)
+        # Swap in the windowed encoder class: same parameters, a forward that accepts a
+        # shorter input. Cheaper than building a second encoder and copying its weights.
+        self._model.encoder.__class__ = _WindowedAudioEncoder
+        self._model.eval()
+        self._lock = threading.Lock()
+
+    def supports_language(self, lang: str) -> bool:
+        return lang in LANGUAGES if self._model.is_multilingual else lang == "en"
+
+    def decode(self, audio: Audio, lang: str, settings: DecodeSettings,
+               window: DecodeWindow | None) -> DecodeResult:
+        options: dict[str, Any] = {
+            "language": lang,
+            "task": "transcribe",
+            "temperature": settings.temperatures,
+            # openai-whisper's beam_size=1 runs a one-beam search; None is its greedy decoder.
+            "beam_size": settings.beam_size if settings.beam_size > 1 else None,
+            "best_of": settings.best_of,
+            "compression_ratio_threshold": settings.compression_ratio_threshold,
+            "logprob_threshold": settings.log_prob_threshold,
+            "no_speech_threshold": settings.no_speech_threshold,
+            "word_timestamps": settings.word_timestamps,
+            "condition_on_previous_text": window is None,
+            "fp16": False,  # CPU
+            "verbose": None,  # print nothing
+        }
+        if window is not None:
+            options["sample_len"] = window.max_tokens
+        encoder: Any = self._model.encoder
+        with self._lock, torch.inference_mode():
+            encoder.frames = window.encoder_frames if window else None
+            try:
+                result = whisper.transcribe(self._model, audio, **options)
+            finally:
+                encoder.frames = None
+        raw = result["segments"]
+        return DecodeResult(
+            segments=tuple(_segment(s) for s in raw),
+            token_count=sum(len(s["tokens"]) for s in raw),
+            max_compression_ratio=max((float(s["compression_ratio"]) for s in raw), default=0.0),
+        )
+
+
+def _load(location: ModelLocation) -> Any:
+    path = location.path
+    try:
+        if path is not None and path.is_dir():
+            checkpoint = convert_ct2_to_whisper(path)
+            model = Whisper(ModelDimensions(**checkpoint.dims))
+            model.load_state_dict(checkpoint.to_torch()["model_state_dict"])
+            model.set_alignment_heads(checkpoint.alignment_heads_dump())
+            return model
+        return whisper.load_model(location.engine_ref, device="cpu")
+    except ModelNotFoundError:
+        raise
+    except Exception as exc:  # download errors, corrupt or mismatched files: many kinds
+        raise model_load_error(location, exc) from exc
+
+
+def _segment(raw: dict[str, Any]) -> Segment:
+    words = tuple(Word(text=str(w["word"]).strip(), start_s=float(w["start"]),
+                       end_s=float(w["end"])) for w in raw.get("words", ()))
+    return Segment(text=str(raw["text"]).strip(), start_s=float(raw["start"]),
+                   end_s=float(raw["end"]), words=words)

@@ -1,0 +1,285 @@
+"""Whisper transcribers for the ``Transcriber`` port, chosen by engine name from one table.
+
+    transcriber = make_transcriber(TranscriberOptions(engine="faster-whisper"))
+    transcript = transcriber.transcribe(samples, lang="da")
+
+What every transcription goes through, whatever the engine:
+
+1. The language is always forced by the caller (the persona's language): auto-detection
+   misfires on short and synthetic clips, and a Danish reply must not come back as Norwegian.
+2. Silero VAD gates the clip. With no speech, the result is an empty transcript and Whisper
+   never runs: on silence or noise it invents text ("you", "thanks for watching").
+3. With ``trim_window`` (the default), the encoder sees only the clip up to the end of the
+   speech plus ``margin_s``; if that decode hits the token cap or repeats itself, the clip
+   is decoded again the standard way, with the full 30 s window (see ``decoding``).
+
+A model loads once per process: engines are cached per (engine, model, compute type) and
+shared by every transcriber. Importing this module imports no engine, torch or CTranslate2;
+``make_transcriber`` imports the chosen engine and fails with the install command when its
+package is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from importlib import import_module
+
+import numpy as np
+
+from voicesim.core.ports import SAMPLE_RATE, Audio, Transcript
+from voicesim.errors import AudioError, BackendError, ConfigError, UnsupportedLanguageError
+from voicesim.speech.decoding import (
+    DecodeResult,
+    DecodeSettings,
+    WhisperEngine,
+    fit_to_window,
+    looks_degenerate,
+    plan_window,
+)
+from voicesim.speech.models import default_model_for, resolve_model
+
+ENV_PREFIX = "VOICESIM_WHISPER_"
+
+
+@dataclass(frozen=True)
+class TranscriberOptions:
+    """How to transcribe. ``from_env`` reads the ``VOICESIM_WHISPER_*`` variables."""
+
+    engine: str = "faster-whisper"  # a key of BACKENDS
+    model: str | None = None  # a name or CTranslate2 folder; None: default_model_for(lang)
+    compute_type: str = "int8"  # faster-whisper weights: int8 is fastest on a CPU
+    cpu_threads: int = 0  # threads for the engine; 0 lets the engine choose
+    beam_size: int = 1  # 1 = greedy: at equal accuracy on short replies, much faster
+    best_of: int = 5  # samples per fallback temperature above 0
+    # The temperature fallback ladder: a decode that is repetitive or unsure is retried at
+    # the next temperature; it rescues about 3% of clips.
+    temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    compression_ratio_threshold: float = 2.4  # gzip ratio above which text counts as looping
+    log_prob_threshold: float = -1.0  # average token log-probability below which to retry
+    no_speech_threshold: float = 0.6  # Whisper's own no-speech test for a window
+    word_timestamps: bool = False  # fill Segment.words with per-word times
+    trim_window: bool = True  # shorten the 30 s encoder window to the speech plus a margin
+    margin_s: float = 2.0  # audio kept after the speech in the short window (1 s looped)
+    max_tokens_per_s: float = 6.0  # short-window token cap: ceil(this x speech seconds)
+    max_tokens_extra: int = 10  # ... plus this many
+    vad_gate: bool = True  # skip Whisper on clips where Silero VAD hears no speech
+    vad_threshold: float = 0.5  # Silero speech probability that counts as speech
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> TranscriberOptions:
+        """Defaults overridden by VOICESIM_WHISPER_ENGINE, _MODEL, _COMPUTE_TYPE, _THREADS,
+        _BEAM_SIZE, _TRIM_WINDOW (1/0) and _WORD_TIMESTAMPS (1/0)."""
+        env = os.environ if environ is None else environ
+
+        def get(suffix: str) -> str | None:
+            return env.get(ENV_PREFIX + suffix) or None
+
+        defaults = cls()
+        threads, beam = get("THREADS"), get("BEAM_SIZE")
+        trim, words = get("TRIM_WINDOW"), get("WORD_TIMESTAMPS")
+        return replace(
+            defaults,
+            engine=get("ENGINE") or defaults.engine,
+            model=get("MODEL") or defaults.model,
+            compute_type=get("COMPUTE_TYPE") or defaults.compute_type,
+            cpu_threads=_env_int("THREADS", threads) if threads else defaults.cpu_threads,
+            beam_size=_env_int("BEAM_SIZE", beam) if beam else defaults.beam_size,
+            trim_window=_env_flag("TRIM_WINDOW", trim) if trim else defaults.trim_window,
+            word_timestamps=(_env_flag("WORD_TIMESTAMPS", words) if words
+                             else defaults.word_timestamps),
+        )
+
+    def decode_settings(self) -> DecodeSettings:
+        return DecodeSettings(
+            beam_size=self.beam_size, best_of=self.best_of, temperatures=self.temperatures,
+            compression_ratio_threshold=self.compression_ratio_threshold,
+            log_prob_threshold=self.log_prob_threshold,
+            no_speech_threshold=self.no_speech_threshold,
+            word_timestamps=self.word_timestamps)
+
+
+def _load_faster_whisper(model: str, options: TranscriberOptions) -> WhisperEngine:
+    module = import_module("voicesim.speech.faster_whisper_engine")
+    engine: WhisperEngine = module.FasterWhisperEngine(
+        resolve_model(model), options.compute_type, options.cpu_threads)
+    return engine
+
+
+def _load_openai_whisper(model: str, options: TranscriberOptions) -> WhisperEngine:
+    module = import_module("voicesim.speech.openai_whisper_engine")
+    engine: WhisperEngine = module.OpenAIWhisperEngine(resolve_model(model), options.cpu_threads)
+    return engine
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One entry of the backend table."""
+
+    load: Callable[[str, TranscriberOptions], WhisperEngine]  # model name -> loaded engine
+    packages: tuple[str, ...]  # modules whose absence means the engine is not installed
+    install: str  # the exact command that installs them
+    uses_compute_type: bool  # whether compute_type matters (else it is not in the cache key)
+
+
+BACKENDS: dict[str, Backend] = {
+    "faster-whisper": Backend(
+        load=_load_faster_whisper, packages=("faster_whisper", "ctranslate2"),
+        install=".venv/bin/pip install 'faster-whisper==1.2.1'", uses_compute_type=True),
+    "openai-whisper": Backend(
+        load=_load_openai_whisper, packages=("whisper", "torch"),
+        install=(".venv/bin/pip install torch==2.13.0 --index-url "
+                 "https://download.pytorch.org/whl/cpu && .venv/bin/pip install --no-deps "
+                 "openai-whisper==20250625 numba tqdm more-itertools tiktoken"),
+        uses_compute_type=False),
+}
+
+_engines: dict[tuple[str, str, str], WhisperEngine] = {}
+_engines_lock = threading.Lock()
+
+
+def make_transcriber(options: TranscriberOptions | None = None) -> WhisperTranscriber:
+    """A transcriber for the chosen engine. Models load on first use, once per process."""
+    options = options or TranscriberOptions()
+    backend = _backend(options.engine)
+    missing = [name for name in backend.packages if not _importable(name)]
+    if options.vad_gate and not _importable("onnxruntime"):
+        raise BackendError("the voice activity gate needs onnxruntime: run "
+                           "`.venv/bin/pip install onnxruntime` (or set vad_gate=False)")
+    if missing:
+        raise BackendError(
+            f"engine {options.engine!r} needs the Python package(s) {', '.join(missing)}: "
+            f"run `{backend.install}`")
+    if options.margin_s < 0 or options.beam_size < 1 or options.best_of < 1:
+        raise ConfigError(
+            f"invalid transcriber options (margin_s={options.margin_s}, beam_size="
+            f"{options.beam_size}, best_of={options.best_of}): margin_s must be >= 0, "
+            "beam_size and best_of >= 1")
+    if not options.temperatures:
+        raise ConfigError("transcriber temperatures are empty: give at least one, e.g. (0.0,)")
+    return WhisperTranscriber(options)
+
+
+def loaded_engine(engine: str, model: str, options: TranscriberOptions) -> WhisperEngine:
+    """The process-wide engine for (engine, model, compute type), loading it on first use.
+
+    ``cpu_threads`` of the first request wins for a given key.
+    """
+    backend = _backend(engine)
+    key = (engine, model, options.compute_type if backend.uses_compute_type else "")
+    with _engines_lock:  # also serialises loading: two threads never load the same model
+        if key not in _engines:
+            _engines[key] = backend.load(model, options)
+        return _engines[key]
+
+
+class WhisperTranscriber:
+    """The ``Transcriber`` port on a Whisper engine: VAD gate, short window, fallback."""
+
+    def __init__(self, options: TranscriberOptions) -> None:
+        self.options = options
+        self.engine = options.engine
+        self.model = options.model or "auto (tiny.en for en, base otherwise)"
+        self._settings = options.decode_settings()
+        # How the last clip was decoded: "short" window, "full" window (by choice or as the
+        # fallback from a looping short one) or "skipped" (no speech). For benchmarks and
+        # tests; with several threads sharing a transcriber it is only indicative.
+        self.last_window = ""
+
+    def model_for(self, lang: str) -> str:
+        return self.options.model or default_model_for(lang)
+
+    def engine_for(self, lang: str) -> WhisperEngine:
+        """Loads (once) and returns the engine that serves ``lang``."""
+        return loaded_engine(self.options.engine, self.model_for(lang), self.options)
+
+    def transcribe(self, audio: Audio, lang: str) -> Transcript:
+        samples = _validated(audio)
+        lang = lang.strip().lower()
+        model = self.model_for(lang)
+        engine = self.engine_for(lang)
+        if not engine.supports_language(lang):
+            raise UnsupportedLanguageError(
+                f"Whisper model {model!r} cannot transcribe language {lang!r}: "
+                + ("it is English-only; leave the model unset or choose a multilingual one "
+                   "such as base" if model.endswith(".en") else "use a Whisper language code"))
+        empty = Transcript(text="", lang=lang, duration_s=samples.size / SAMPLE_RATE,
+                           model=model, engine=self.engine)
+        self.last_window = "skipped"
+        if samples.size == 0:
+            return empty
+        speech_end = samples.size
+        if self.options.vad_gate:
+            from voicesim.speech.vad import load_vad
+
+            spans = load_vad().speech_spans(samples, threshold=self.options.vad_threshold)
+            if not spans:
+                return empty
+            speech_end = spans[-1][1]
+        result = self._decode(engine, samples, lang, speech_end)
+        return replace(empty, text=result.text, segments=result.segments)
+
+    def _decode(self, engine: WhisperEngine, samples: Audio, lang: str,
+                speech_end: int) -> DecodeResult:
+        if self.options.trim_window:
+            window = plan_window(samples.size, speech_end, self.options.margin_s,
+                                 self.options.max_tokens_per_s, self.options.max_tokens_extra)
+            if window is not None:
+                short = engine.decode(fit_to_window(samples, window), lang, self._settings,
+                                      window)
+                if not looks_degenerate(short, window,
+                                        self.options.compression_ratio_threshold):
+                    self.last_window = "short"
+                    return short
+        self.last_window = "full"
+        return engine.decode(samples, lang, self._settings, None)
+
+
+def _backend(engine: str) -> Backend:
+    try:
+        return BACKENDS[engine]
+    except KeyError:
+        raise BackendError(
+            f"unknown transcription engine {engine!r}: choose one of "
+            f"{', '.join(sorted(BACKENDS))}") from None
+
+
+def _importable(module: str) -> bool:
+    from importlib.util import find_spec
+
+    try:
+        return find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _validated(audio: Audio) -> Audio:
+    samples = np.asarray(audio)
+    if samples.ndim != 1:
+        raise AudioError(
+            f"audio for transcription must be mono float32 at {SAMPLE_RATE} Hz (one "
+            f"dimension), got shape {samples.shape}: mix the channels down first")
+    samples = samples.astype(np.float32, copy=False)
+    if samples.size and not np.isfinite(samples).all():
+        raise AudioError("audio for transcription contains NaN or infinite samples: check "
+                         "the decoder or the capture device")
+    return samples
+
+
+def _env_int(suffix: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(
+            f"{ENV_PREFIX}{suffix}={value!r} is not a whole number: set it to e.g. 2") from None
+
+
+def _env_flag(suffix: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{ENV_PREFIX}{suffix}={value!r} is not a yes/no value: set it to 1 or 0")
