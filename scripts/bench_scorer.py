@@ -76,11 +76,22 @@ def main() -> int:
     baseline = statistics.median(naive_rates)
     words = statistics.mean(len(text.split()) for text, _ in replies)
     print(f"{len(replies)} replies (mean {words:.1f} words), {args.rounds} rounds, one core")
-    print(f"score_reply:      {rate:>9.0f} replies/s (median; min {min(scorer_rates):.0f}, max {max(scorer_rates):.0f})")
+    print(
+        f"score_reply:      {rate:>9.0f} replies/s (median; min {min(scorer_rates):.0f}, max {max(scorer_rates):.0f})"
+    )
     print(f"naive per-pattern:{baseline:>9.0f} replies/s (median; labels only, no evidence)")
-    print(json.dumps({"replies_per_s": round(rate), "naive_replies_per_s": round(baseline),
-                      "ratio_vs_naive": round(rate / baseline, 2), "rounds": args.rounds,
-                      "replies": len(replies), "mean_words": round(words, 1)}))
+    print(
+        json.dumps(
+            {
+                "replies_per_s": round(rate),
+                "naive_replies_per_s": round(baseline),
+                "ratio_vs_naive": round(rate / baseline, 2),
+                "rounds": args.rounds,
+                "replies": len(replies),
+                "mean_words": round(words, 1),
+            }
+        )
+    )
     return 0
 
 

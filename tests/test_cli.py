@@ -33,11 +33,12 @@ def test_score_text_one_reply(capsys: pytest.CaptureFixture[str]) -> None:
     assert {"apology", "question"} <= set(result["labels"])
     for item in result["evidence"]:
         assert set(item) == {"label", "phrase", "start", "end"}
-        assert text[item["start"]:item["end"]] == item["phrase"]
+        assert text[item["start"] : item["end"]] == item["phrase"]
 
 
-def test_score_text_json_lines_in_order_with_a_bad_line(capsys: pytest.CaptureFixture[str],
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_score_text_json_lines_in_order_with_a_bad_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     lines = [
         json.dumps({"text": "calm down, as I said", "lang": "en"}),
         "this is not json",
@@ -54,12 +55,24 @@ def test_score_text_json_lines_in_order_with_a_bad_line(capsys: pytest.CaptureFi
     assert "'fr' is not supported" in rows[3]["error"]
 
 
-def test_practice_json_contract(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                private_data_dir: Path) -> None:
+def test_practice_json_contract(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, private_data_dir: Path
+) -> None:
     replies = tmp_path / "replies.txt"
     replies.write_text("\n".join(good_replies("en")) + "\n", encoding="utf-8")
-    argv = ("practice", "--persona", "wrong-delivery", "--lang", "en", "--text",
-            "--replies", str(replies), "--seed", "3", "--json")
+    argv = (
+        "practice",
+        "--persona",
+        "wrong-delivery",
+        "--lang",
+        "en",
+        "--text",
+        "--replies",
+        str(replies),
+        "--seed",
+        "3",
+        "--json",
+    )
     code, out, _ = run(capsys, *argv)
     result = json.loads(out)
     assert code == 0
@@ -74,15 +87,31 @@ def test_practice_json_contract(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     _, again, _ = run(capsys, *argv)
     drop = ("started_at",)
     assert {k: v for k, v in json.loads(again).items() if k not in drop} == {
-        k: v for k, v in result.items() if k not in drop}
+        k: v for k, v in result.items() if k not in drop
+    }
     assert len(list((private_data_dir / "sessions").glob("*/session.json"))) == 2
 
 
-def test_practice_with_too_few_replies_ends_the_call(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_practice_with_too_few_replies_ends_the_call(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     replies = tmp_path / "one.txt"
     replies.write_text("Hello.\n", encoding="utf-8")
-    code, out, _ = run(capsys, "practice", "--persona", "wrong-delivery", "--lang", "da", "--text",
-                       "--replies", str(replies), "--seed", "1", "--json", "--no-save")
+    code, out, _ = run(
+        capsys,
+        "practice",
+        "--persona",
+        "wrong-delivery",
+        "--lang",
+        "da",
+        "--text",
+        "--replies",
+        str(replies),
+        "--seed",
+        "1",
+        "--json",
+        "--no-save",
+    )
     assert code == 0 and json.loads(out)["outcome"] == "ended"
 
 
@@ -96,7 +125,9 @@ def test_personas_list_json_and_check(capsys: pytest.CaptureFixture[str]) -> Non
     assert code == 0 and "OK" in out
 
 
-def test_personas_check_reports_a_bad_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_personas_check_reports_a_bad_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('id = "x"\nlanguage = "en"\n', encoding="utf-8")
     code, _, err = run(capsys, "personas", "check", str(bad))
@@ -107,13 +138,27 @@ def test_personas_check_reports_a_bad_file(capsys: pytest.CaptureFixture[str], t
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (("practice", "--persona", "nobody", "--text"), "unknown persona 'nobody'; valid personas:"),
-        (("practice", "--persona", "wrong-delivery", "--text", "--replies", "/nonexistent/r.txt"),
-         "no such replies file"),
+        (
+            ("practice", "--persona", "nobody", "--text"),
+            "unknown persona 'nobody'; valid personas:",
+        ),
+        (
+            (
+                "practice",
+                "--persona",
+                "wrong-delivery",
+                "--text",
+                "--replies",
+                "/nonexistent/r.txt",
+            ),
+            "no such replies file",
+        ),
         (("score-text", "--lang", "xx", "hi"), "'xx' is not supported"),
     ],
 )
-def test_user_errors_are_one_line(capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], message: str) -> None:
+def test_user_errors_are_one_line(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], message: str
+) -> None:
     code, _, err = run(capsys, *argv)
     assert code == 1
     assert err.startswith("voicesim: error: ") and err.count("\n") == 1

@@ -10,7 +10,9 @@ from voicesim.core.call import CallRecord, PracticeCall
 from voicesim.core.levels import Level
 from voicesim.core.personas import Persona
 
-PHRASEBOOKS = tomllib.loads((Path(__file__).parent / "data" / "trainees.toml").read_text(encoding="utf-8"))
+PHRASEBOOKS = tomllib.loads(
+    (Path(__file__).parent / "data" / "trainees.toml").read_text(encoding="utf-8")
+)
 
 
 def play_good_trainee(persona: Persona, seed: int = 1, max_replies: int = 20) -> CallRecord:
@@ -26,7 +28,10 @@ def play_good_trainee(persona: Persona, seed: int = 1, max_replies: int = 20) ->
             reply = book["boundary"][0]
         elif turn.level is Level.MORE_PROBLEMS:
             reply = book["refocus"][0]
-        elif turn.level is Level.DISAGREEMENT and call.engine.heard_points >= persona.temper.heard_needed:
+        elif (
+            turn.level is Level.DISAGREEMENT
+            and call.engine.heard_points >= persona.temper.heard_needed
+        ):
             reply = book["next_steps"][0]
         else:
             reply = next(listening)

@@ -28,11 +28,22 @@ def _personas(args: argparse.Namespace) -> list[Any]:
 def cmd_personas_list(args: argparse.Namespace) -> int:
     personas = [p for p in _personas(args) if not args.lang or p.language == args.lang]
     if args.json:
-        print(json.dumps([
-            {"id": p.id, "language": p.language, "title": p.title, "difficulty": p.difficulty,
-             "start_level": int(p.temper.start_level), "path": str(p.path)}
-            for p in personas
-        ], ensure_ascii=False))
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": p.id,
+                        "language": p.language,
+                        "title": p.title,
+                        "difficulty": p.difficulty,
+                        "start_level": int(p.temper.start_level),
+                        "path": str(p.path),
+                    }
+                    for p in personas
+                ],
+                ensure_ascii=False,
+            )
+        )
         return 0
     for p in personas:
         print(f"{p.id:<28}{p.language:<4}{p.difficulty:<8}{p.title}")
@@ -92,7 +103,9 @@ def cmd_practice(args: argparse.Namespace) -> int:
         record = run_scripted(persona, replies, args.seed, None if args.json else Screen())
     else:
         if args.json:
-            raise VoicesimError("--json needs --replies FILE (an interactive call has no single JSON answer)")
+            raise VoicesimError(
+                "--json needs --replies FILE (an interactive call has no single JSON answer)"
+            )
         record = run_interactive(persona, args.seed, Screen())
     if not args.no_save:
         from voicesim.sessions import new_session_folder, save_session
@@ -109,15 +122,20 @@ def cmd_score(args: argparse.Namespace) -> int:
     from voicesim.score_audio import score_audio_files
 
     failures = 0
-    for result in score_audio_files([Path(f) for f in args.files], args.lang, args.engine, args.model):
+    for result in score_audio_files(
+        [Path(f) for f in args.files], args.lang, args.engine, args.model
+    ):
         failures += "error" in result
         if args.json:
             print(json.dumps(result, ensure_ascii=False), flush=True)
         elif "error" in result:
             print(f"{result['file']}: error: {result['error']}", flush=True)
         else:
-            quotes = "; ".join(f"{e['label']}: \"{e['phrase']}\"" for e in result["evidence"]) or "no moves"
-            print(f"{result['file']}: \"{result['text']}\"\n    {quotes}", flush=True)
+            quotes = (
+                "; ".join(f'{e["label"]}: "{e["phrase"]}"' for e in result["evidence"])
+                or "no moves"
+            )
+            print(f'{result["file"]}: "{result["text"]}"\n    {quotes}', flush=True)
     return 1 if failures else 0
 
 
@@ -131,9 +149,12 @@ def cmd_devices(args: argparse.Namespace) -> int:
     print(f"{'#':>3}  {'in':>3} {'out':>3}  {'rate':>6}  name")
     for d in devices:
         mark = (" <- default input" if d.is_default_input else "") + (
-            " <- default output" if d.is_default_output else "")
-        print(f"{d.index:>3}  {d.max_input_channels:>3} {d.max_output_channels:>3}  "
-              f"{d.default_samplerate:>6.0f}  {d.name} ({d.host_api}){mark}")
+            " <- default output" if d.is_default_output else ""
+        )
+        print(
+            f"{d.index:>3}  {d.max_input_channels:>3} {d.max_output_channels:>3}  "
+            f"{d.default_samplerate:>6.0f}  {d.name} ({d.host_api}){mark}"
+        )
     print("Pick one with --input-device / --output-device (number or part of the name).")
     return 0
 
@@ -149,6 +170,7 @@ def cmd_models_prepare(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """The main job on its defaults: two scripted calls, a good trainee and a rude one."""
     from voicesim.core.personas import find_persona
+    from voicesim.demo import DEMO_PERSONA, DEMO_REPLIES
     from voicesim.practice_text import run_scripted
     from voicesim.terminal import Screen
 
@@ -159,32 +181,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-DEMO_PERSONA = "valentine-gift"
-DEMO_REPLIES = {
-    "a trainee who listens": [
-        "Oh no, I'm so sorry your gift hasn't arrived. That sounds really stressful. What happened?",
-        "So you ordered it in good time and it was promised before Valentine's Day, and it still hasn't come. I completely understand why you're upset.",
-        "Can you tell me what the tracking page says at the moment?",
-        "Here is what I'll do: I'm sending a replacement by express courier today, you'll have it by tomorrow at noon, and I'll email you the tracking number within the hour.",
-    ],
-    "a trainee who argues and blames": [
-        "Calm down. As I said, deliveries are handled by the courier, not my department.",
-        "That's impossible, our system shows it was dispatched on time.",
-        "Look, I didn't make the rules. Maybe someone will call you.",
-        "Like I already explained, there's nothing I can do.",
-    ],
-}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="voicesim", description="Practise de-escalating angry callers, offline.")
+    parser = argparse.ArgumentParser(
+        prog="voicesim", description="Practise de-escalating angry callers, offline."
+    )
     parser.add_argument("--version", action="version", version=f"voicesim {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     personas = commands.add_parser("personas", help="list or validate persona files")
-    persona_commands = personas.add_subparsers(dest="personas_command", required=True, metavar="ACTION")
+    persona_commands = personas.add_subparsers(
+        dest="personas_command", required=True, metavar="ACTION"
+    )
     listing = persona_commands.add_parser("list", help="list personas")
-    listing.add_argument("--json", action="store_true", help="one JSON array of {id, language, ...}")
+    listing.add_argument(
+        "--json", action="store_true", help="one JSON array of {id, language, ...}"
+    )
     listing.add_argument("--lang", help="only personas in this language")
     listing.set_defaults(handler=cmd_personas_list)
     check = persona_commands.add_parser("check", help="validate persona files (default: all)")
@@ -201,12 +214,16 @@ def build_parser() -> argparse.ArgumentParser:
     score_text.set_defaults(handler=cmd_score_text)
 
     practice = commands.add_parser("practice", help="practise a call with a persona")
-    practice.add_argument("--persona", required=True, help="persona id (see `voicesim personas list`)")
+    practice.add_argument(
+        "--persona", required=True, help="persona id (see `voicesim personas list`)"
+    )
     practice.add_argument("--lang", help="the persona's language, when the id exists in several")
     practice.add_argument("--text", action="store_true", help="type replies instead of speaking")
     practice.add_argument("--replies", help="text mode: take replies from FILE, one per line")
     practice.add_argument("--seed", type=int, help="make the caller's line choices reproducible")
-    practice.add_argument("--json", action="store_true", help="with --replies: print the call as one JSON object")
+    practice.add_argument(
+        "--json", action="store_true", help="with --replies: print the call as one JSON object"
+    )
     practice.add_argument("--no-save", action="store_true", help="do not save the session")
     add_voice_options(practice)
     practice.set_defaults(handler=cmd_practice)
@@ -214,7 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     score = commands.add_parser("score", help="transcribe and score recorded replies")
     score.add_argument("files", nargs="+", help="audio files (WAV, FLAC, MP3, M4A, Ogg, WebM)")
     score.add_argument("--lang", default="en", help="language of the replies (default en)")
-    score.add_argument("--engine", default="faster-whisper", help="faster-whisper or openai-whisper")
+    score.add_argument(
+        "--engine", default="faster-whisper", help="faster-whisper or openai-whisper"
+    )
     score.add_argument("--model", help="Whisper model name or folder (default tiny.en / base)")
     score.add_argument("--json", action="store_true", help="one JSON object per file (JSON lines)")
     score.set_defaults(handler=cmd_score)
@@ -226,7 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("action", choices=["prepare"])
     models.set_defaults(handler=cmd_models_prepare)
 
-    demo = commands.add_parser("demo", help="watch two scripted calls: a good trainee and a rude one")
+    demo = commands.add_parser(
+        "demo", help="watch two scripted calls: a good trainee and a rude one"
+    )
     demo.set_defaults(handler=cmd_demo)
     return parser
 

@@ -28,8 +28,9 @@ def read_replies(path: Path) -> list[str]:
     return text.splitlines()
 
 
-def run_scripted(persona: Persona, replies: Iterable[str], seed: int | None,
-                 screen: Screen | None = None) -> CallRecord:
+def run_scripted(
+    persona: Persona, replies: Iterable[str], seed: int | None, screen: Screen | None = None
+) -> CallRecord:
     """Play a whole call with replies from a list; stop when the call or the replies end."""
     call = PracticeCall(persona, seed=seed, mode="text")
     opening = call.start()
@@ -51,8 +52,9 @@ def run_scripted(persona: Persona, replies: Iterable[str], seed: int | None,
     return call.record
 
 
-def run_interactive(persona: Persona, seed: int | None, screen: Screen,
-                    ask: Callable[[str], str] = input) -> CallRecord:
+def run_interactive(
+    persona: Persona, seed: int | None, screen: Screen, ask: Callable[[str], str] = input
+) -> CallRecord:
     """A live typed call: show the caller's line and level, read a reply, show what it did."""
     call = PracticeCall(persona, seed=seed, mode="text")
     screen.briefing(persona)

@@ -16,8 +16,9 @@ from voicesim.core.scorer import score_reply
 from voicesim.errors import VoicesimError
 
 
-def score_audio_files(paths: Iterable[Path], lang: str, engine: str = "faster-whisper",
-                      model: str | None = None) -> Iterator[dict[str, Any]]:
+def score_audio_files(
+    paths: Iterable[Path], lang: str, engine: str = "faster-whisper", model: str | None = None
+) -> Iterator[dict[str, Any]]:
     """Yield one JSON-ready result per file, in order."""
     from voicesim.speech.decode import decode_file
     from voicesim.speech.transcribers import TranscriberOptions, make_transcriber
@@ -28,7 +29,7 @@ def score_audio_files(paths: Iterable[Path], lang: str, engine: str = "faster-wh
         try:
             audio = decode_file(path)
             if transcriber is None:  # loaded once, on the first file that decodes
-                transcriber = make_transcriber(TranscriberOptions(engine=engine, model=model, language=code))
+                transcriber = make_transcriber(TranscriberOptions(engine=engine, model=model))
             transcript = transcriber.transcribe(audio, code)
             score = score_reply(transcript.text, code)
             result: dict[str, Any] = {
@@ -41,5 +42,11 @@ def score_audio_files(paths: Iterable[Path], lang: str, engine: str = "faster-wh
             if not transcript.text.strip():
                 result["warning"] = f"{path}: no speech found (silence or noise)"
         except VoicesimError as exc:
-            result = {"file": str(path), "error": str(exc), "text": "", "labels": [], "evidence": []}
+            result = {
+                "file": str(path),
+                "error": str(exc),
+                "text": "",
+                "labels": [],
+                "evidence": [],
+            }
         yield result

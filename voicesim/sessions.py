@@ -42,14 +42,23 @@ def new_session_folder(record: CallRecord, root: Path | None = None) -> Path:
     try:
         folder.mkdir(parents=True)
     except OSError as exc:
-        raise ConfigError(f"{folder}: cannot create the session folder ({exc.strerror}); "
-                          "set VOICESIM_DATA_DIR to a writable folder") from exc
+        raise ConfigError(
+            f"{folder}: cannot create the session folder ({exc.strerror}); "
+            "set VOICESIM_DATA_DIR to a writable folder"
+        ) from exc
     return folder
 
 
-def save_session(record: CallRecord, folder: Path, trainee: str, extra: dict[str, Any] | None = None) -> Path:
+def save_session(
+    record: CallRecord, folder: Path, trainee: str, extra: dict[str, Any] | None = None
+) -> Path:
     """Write (or rewrite) session.json atomically, so a crash never leaves half a file."""
-    document = {"format": "voicesim.session/1", "trainee": trainee, **record.to_dict(), **(extra or {})}
+    document = {
+        "format": "voicesim.session/1",
+        "trainee": trainee,
+        **record.to_dict(),
+        **(extra or {}),
+    }
     target = folder / SESSION_FILE
     partial = folder / (SESSION_FILE + ".partial")
     partial.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")

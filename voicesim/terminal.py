@@ -41,9 +41,14 @@ class Screen:
         return self._c(f"{steps} level {int(level)}/5 {level.title}", _LEVEL_COLOUR[int(level)])
 
     def briefing(self, persona: Persona) -> None:
-        self.write(self._c(f"{persona.title}", "1") + f"  [{persona.id}, {persona.language}, {persona.difficulty}]")
+        self.write(
+            self._c(f"{persona.title}", "1")
+            + f"  [{persona.id}, {persona.language}, {persona.difficulty}]"
+        )
         self.write(persona.fill(persona.briefing))
-        self.write(self._c("Answer as the agent. An empty line is silence; Ctrl-D ends the call.", "2"))
+        self.write(
+            self._c("Answer as the agent. An empty line is silence; Ctrl-D ends the call.", "2")
+        )
         self.write()
 
     def caller(self, persona: Persona, turn: CallerTurn) -> None:
@@ -58,21 +63,29 @@ class Screen:
             self.write(self._c("  (no moves detected)", "2"))
         for item in record.score.evidence:
             colour = "31" if item.label in HARMFUL else "36"
-            extra = f", {record.score.apology}" if item.label is Label.APOLOGY and record.score.apology else ""
-            self.write(f"  {self._c(str(item.label), colour)}{extra}: \"{item.phrase}\"")
+            extra = (
+                f", {record.score.apology}"
+                if item.label is Label.APOLOGY and record.score.apology
+                else ""
+            )
+            self.write(f'  {self._c(str(item.label), colour)}{extra}: "{item.phrase}"')
         self.write(self._c(f"  -> {record.transition.reason}", "2"))
         self.write()
 
     def scorecard(self, card: Scorecard) -> None:
         self.write()
         self.write(self._c(f"Scorecard: {card.outcome}, overall {card.overall}/100", "1"))
-        self.write(f"  final level {int(card.final_level)} ({card.final_level.title}), "
-                   f"peak {int(card.peak_level)}, {card.turns} replies")
+        self.write(
+            f"  final level {int(card.final_level)} ({card.final_level.title}), "
+            f"peak {int(card.peak_level)}, {card.turns} replies"
+        )
         for dimension in card.dimensions:
             rating = "n/a" if dimension.rating is None else f"{dimension.rating:>3}"
             self.write(f"  {dimension.name.replace('_', ' '):<17}{rating}  {dimension.summary}")
             for quote in dimension.quotes[:4]:
-                self.write(self._c(f"      turn {quote.turn} ({quote.label}): \"{quote.phrase}\"", "2"))
+                self.write(
+                    self._c(f'      turn {quote.turn} ({quote.label}): "{quote.phrase}"', "2")
+                )
         self.write(self._c("Coaching tips:", "1"))
         for tip in card.tips:
             self.write(f"  * {tip}")

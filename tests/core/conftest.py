@@ -17,7 +17,9 @@ def test_persona() -> Persona:
     return load_persona(DATA / "personas" / "test-caller.toml")
 
 
-def reply(*labels: Label, text: str = "some reply", apology: ApologyKind | None = None) -> ReplyScore:
+def reply(
+    *labels: Label, text: str = "some reply", apology: ApologyKind | None = None
+) -> ReplyScore:
     """A scored reply with the given labels, each quoting a recognisable phrase."""
     if Label.APOLOGY in labels and apology is None:
         apology = ApologyKind.SPECIFIC

@@ -63,9 +63,12 @@ def test_evidence_spans_index_the_original_text(small: Lexicon) -> None:
     text = "Um, I'm SO sorry that your parcel didn't arrive. What happened?"
     result = scorer.score_reply(text, "en")
     for item in result.evidence:
-        assert text[item.start:item.end] == item.phrase
+        assert text[item.start : item.end] == item.phrase
     phrases = {(str(e.label), e.phrase) for e in result.evidence}
-    assert ("apology", "I'm SO sorry that your parcel didn't arrive") in phrases  # stops at the sentence end
+    assert (
+        "apology",
+        "I'm SO sorry that your parcel didn't arrive",
+    ) in phrases  # stops at the sentence end
     assert ("question", "What happened") in phrases
     assert result.apology is ApologyKind.SPECIFIC
 
@@ -73,7 +76,9 @@ def test_evidence_spans_index_the_original_text(small: Lexicon) -> None:
 def test_negation_before_a_match_cancels_it(small: Lexicon) -> None:
     assert labels("I'm not sorry.") == set()
     assert labels("i dont understand") == set()
-    assert labels("Not now. I understand.") == {"empathy"}  # a negation in the previous sentence does not count
+    assert labels("Not now. I understand.") == {
+        "empathy"
+    }  # a negation in the previous sentence does not count
 
 
 def test_transcribed_style_fillers_numbers_and_apostrophes(small: Lexicon) -> None:
@@ -105,8 +110,12 @@ def test_empty_and_filler_only_replies_have_no_labels(small: Lexicon) -> None:
         (lambda s: s.replace("by {day}", "by {weekday}"), "unknown macro {weekday}"),
         (lambda s: s.replace("[labels.argue]", "[labels.arguing]"), "unknown label 'arguing'"),
         (lambda s: s.replace("within {num} days", "within {words:3-1} days"), "A <= B"),
-        (lambda s: s.replace('[labels.vague_promise]\npatterns = ["maybe someone will call"]', ""),
-         "labels.vague_promise: missing"),
+        (
+            lambda s: s.replace(
+                '[labels.vague_promise]\npatterns = ["maybe someone will call"]', ""
+            ),
+            "labels.vague_promise: missing",
+        ),
     ],
 )
 def test_malformed_lexicons_name_the_problem(edit: object, message: str) -> None:

@@ -28,18 +28,34 @@ def test_good_file_loads_with_facts_filled(test_persona: object) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ('patience = 1.0', 'patience = "high"', "field temper.patience: must be a number"),
-        ('patience = 1.0', 'patience = 9.0', "field temper.patience: must be between"),
+        ("patience = 1.0", 'patience = "high"', "field temper.patience: must be a number"),
+        ("patience = 1.0", "patience = 9.0", "field temper.patience: must be between"),
         ('language = "en"', 'language = "fr"', "field language: 'fr' is not one of"),
         ('difficulty = "medium"', 'difficulty = "brutal"', "field difficulty"),
         ('id = "test-caller"', 'id = "Test Caller"', "field id"),
-        ('hostility = ["L4 a", "L4 b"]', 'hostility = ["L4 a"]', "field lines.hostility: must be a list of at least 2"),
+        (
+            'hostility = ["L4 a", "L4 b"]',
+            'hostility = ["L4 a"]',
+            "field lines.hostility: must be a list of at least 2",
+        ),
         ('heard = ["HEARD"]', 'heard = [""]', "field reactions.heard[0]: must be non-empty"),
-        ('heard = ["HEARD"]', 'heard = ["HEARD {evidence}"]', "field reactions.heard[0]: unknown placeholder {evidence}"),
-        ('opening = "OPENING where is {order_number}?"', 'opening = "where is {order_nr}?"', "unknown placeholder {order_nr}"),
-        ('[demand]', '[demands]', "field demands: unknown field"),
-        ('reasonable = false', 'reasonable = "no"', "field demand.reasonable: must be true or false"),
-        ('ended = "ENDED fine, bye."\n', '', "field lines.ended: missing"),
+        (
+            'heard = ["HEARD"]',
+            'heard = ["HEARD {evidence}"]',
+            "field reactions.heard[0]: unknown placeholder {evidence}",
+        ),
+        (
+            'opening = "OPENING where is {order_number}?"',
+            'opening = "where is {order_nr}?"',
+            "unknown placeholder {order_nr}",
+        ),
+        ("[demand]", "[demands]", "field demands: unknown field"),
+        (
+            "reasonable = false",
+            'reasonable = "no"',
+            "field demand.reasonable: must be true or false",
+        ),
+        ('ended = "ENDED fine, bye."\n', "", "field lines.ended: missing"),
     ],
 )
 def test_schema_errors_name_the_field(tmp_path: Path, old: str, new: str, message: str) -> None:
@@ -60,7 +76,7 @@ def test_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
 def test_not_utf8_and_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "latin1.toml"
     path.write_bytes(GOOD.replace("Terry", "T\xe9rry").encode("latin-1"))
-    with pytest.raises(PersonaError, match="latin1.toml"):
+    with pytest.raises(PersonaError, match=r"latin1\.toml"):
         load_persona(path)
     with pytest.raises(PersonaError, match="no such persona file"):
         load_persona(tmp_path / "nope.toml")
@@ -76,7 +92,9 @@ def test_duplicate_id_in_one_language_is_refused(tmp_path: Path) -> None:
 def test_unknown_id_lists_the_valid_ones(tmp_path: Path) -> None:
     write(tmp_path, GOOD, "a.toml")
     personas = load_personas([tmp_path])
-    with pytest.raises(UnknownPersonaError, match=r"unknown persona 'nobody'; valid personas: test-caller \(en\)"):
+    with pytest.raises(
+        UnknownPersonaError, match=r"unknown persona 'nobody'; valid personas: test-caller \(en\)"
+    ):
         find_persona(personas, "nobody")
     assert find_persona(personas, "test-caller").id == "test-caller"
     with pytest.raises(UnknownPersonaError):

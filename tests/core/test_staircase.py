@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import pairwise
 
 import pytest
 
@@ -31,7 +32,9 @@ def test_opening_uses_persona_facts_and_start_level(test_persona: Persona) -> No
     assert turn.transition.rule is Rule.OPENING
 
 
-def test_listening_at_blame_brings_caller_down_and_question_earns_story(test_persona: Persona) -> None:
+def test_listening_at_blame_brings_caller_down_and_question_earns_story(
+    test_persona: Persona,
+) -> None:
     engine = engine_at(test_persona, Level.BLAME)
     turn = engine.respond(reply(Label.QUESTION))
     assert turn.level is Level.DISAGREEMENT
@@ -164,7 +167,11 @@ def test_every_transition_is_recorded_with_a_reason(test_persona: Persona) -> No
         engine.respond(score)
     assert [t.turn for t in engine.transitions] == [0, 1, 2, 3]
     assert all(t.reason for t in engine.transitions)
-    assert [(int(t.from_level), int(t.to_level)) for t in engine.transitions[1:]] == [(2, 1), (1, 2), (2, 2)]
+    assert [(int(t.from_level), int(t.to_level)) for t in engine.transitions[1:]] == [
+        (2, 1),
+        (1, 2),
+        (2, 2),
+    ]
 
 
 def test_same_seed_same_call_and_lines_vary_without_repeats(test_persona: Persona) -> None:
@@ -174,10 +181,17 @@ def test_same_seed_same_call_and_lines_vary_without_repeats(test_persona: Person
 
     assert play(7) == play(7)
     lines = play(7)
-    assert all(a != b for a, b in zip(lines, lines[1:], strict=False))
+    assert all(a != b for a, b in pairwise(lines))
 
 
 def test_trainee_can_end_the_call(test_persona: Persona) -> None:
     engine = engine_at(test_persona, Level.BLAME)
     turn = engine.end_call()
     assert turn.outcome is Outcome.ENDED and turn.level is Level.BLAME
+
+
+def test_talking_over_the_caller_adds_anger(test_persona: Persona) -> None:
+    engine = engine_at(test_persona, Level.BLAME)
+    turn = engine.respond(reply(), interruptions=2)
+    assert "talked over the caller 2x" in turn.transition.reason
+    assert turn.transition.anger_points == pytest.approx(0.5 + engine.options.idle_anger)

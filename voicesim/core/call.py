@@ -34,6 +34,9 @@ class TurnTiming:
     loudness_dbfs: float  # RMS level of the reply, dB relative to full scale
     interruptions: int = 0  # times the trainee talked over the caller
     caller_speaking_s: float = 0.0  # how long the caller's line took to say
+    system_latency_s: float = (
+        0.0  # end-of-turn decision to the caller's first sample (voicesim's own delay)
+    )
 
     def to_dict(self) -> dict[str, float | int]:
         return {
@@ -43,6 +46,7 @@ class TurnTiming:
             "loudness_dbfs": round(self.loudness_dbfs, 1),
             "interruptions": self.interruptions,
             "caller_speaking_s": round(self.caller_speaking_s, 3),
+            "system_latency_s": round(self.system_latency_s, 3),
         }
 
 
@@ -97,8 +101,13 @@ class CallRecord:
             "outcome": str(closing.outcome) if closing else str(Outcome.ONGOING),
             "final_level": int(closing.level) if closing else None,
             "turns": [turn.to_dict() for turn in self.turns],
-            "closing": {"caller": closing.line, "level": int(closing.level),
-                        "transition": closing.transition.to_dict()} if closing else None,
+            "closing": {
+                "caller": closing.line,
+                "level": int(closing.level),
+                "transition": closing.transition.to_dict(),
+            }
+            if closing
+            else None,
             "scorecard": self.scorecard.to_dict() if self.scorecard else None,
         }
 
@@ -106,12 +115,20 @@ class CallRecord:
 class PracticeCall:
     """Drive a call: ``start()``, then ``answer(text)`` until ``over``; ``end()`` stops early."""
 
-    def __init__(self, persona: Persona, seed: int | None = None, mode: str = "text",
-                 options: EngineOptions | None = None, scorer: Scorer = score_reply):
+    def __init__(
+        self,
+        persona: Persona,
+        seed: int | None = None,
+        mode: str = "text",
+        options: EngineOptions | None = None,
+        scorer: Scorer = score_reply,
+    ):
         self.persona = persona
         self.engine = StaircaseEngine(persona, seed=seed, options=options)
         self._scorer = scorer
-        self.record = CallRecord(persona, seed, datetime.now(UTC).isoformat(timespec="seconds"), mode)
+        self.record = CallRecord(
+            persona, seed, datetime.now(UTC).isoformat(timespec="seconds"), mode
+        )
         self._current: CallerTurn | None = None
 
     @property
@@ -128,14 +145,22 @@ class PracticeCall:
         self._current = self.engine.opening()
         return self._current
 
-    def answer(self, text: str, timing: TurnTiming | None = None,
-               audio_file: str | None = None) -> tuple[TurnRecord, CallerTurn]:
+    def answer(
+        self, text: str, timing: TurnTiming | None = None, audio_file: str | None = None
+    ) -> tuple[TurnRecord, CallerTurn]:
         """Score the trainee's reply to the current line; return its record and the caller's answer."""
         asked = self.current
         score = self._scorer(text, self.persona.language)
-        answer = self.engine.respond(score)
-        record = TurnRecord(len(self.record.turns) + 1, asked.line, asked.level, score,
-                            answer.transition, timing, audio_file)
+        answer = self.engine.respond(score, timing.interruptions if timing else 0)
+        record = TurnRecord(
+            len(self.record.turns) + 1,
+            asked.line,
+            asked.level,
+            score,
+            answer.transition,
+            timing,
+            audio_file,
+        )
         self.record.turns.append(record)
         self._current = answer
         if self.over:
@@ -151,7 +176,14 @@ class PracticeCall:
 
     def _close(self, closing: CallerTurn) -> None:
         self.record.closing = closing
-        turns = [ScoredTurn(t.index, t.level, t.score, t.transition.rule, t.transition.to_level)
-                 for t in self.record.turns]
-        self.record.scorecard = build_scorecard(turns, closing.outcome, closing.level,
-                                                self.persona.temper.start_level, self.persona.side_grievance)
+        turns = [
+            ScoredTurn(t.index, t.level, t.score, t.transition.rule, t.transition.to_level)
+            for t in self.record.turns
+        ]
+        self.record.scorecard = build_scorecard(
+            turns,
+            closing.outcome,
+            closing.level,
+            self.persona.temper.start_level,
+            self.persona.side_grievance,
+        )

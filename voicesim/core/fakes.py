@@ -29,8 +29,13 @@ class ScriptedTranscriber:
         self.calls += 1
         if audio.size == 0 or float(np.abs(audio).max()) < 1e-3 or not self._texts:
             return Transcript(text="", lang=lang, duration_s=audio.size / SAMPLE_RATE)
-        return Transcript(text=self._texts.popleft(), lang=lang, duration_s=audio.size / SAMPLE_RATE,
-                          engine=self.engine, model=self.model)
+        return Transcript(
+            text=self._texts.popleft(),
+            lang=lang,
+            duration_s=audio.size / SAMPLE_RATE,
+            engine=self.engine,
+            model=self.model,
+        )
 
 
 class ToneSynthesizer:

@@ -67,7 +67,12 @@ class Evidence:
     end: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": str(self.label), "phrase": self.phrase, "start": self.start, "end": self.end}
+        return {
+            "label": str(self.label),
+            "phrase": self.phrase,
+            "start": self.start,
+            "end": self.end,
+        }
 
 
 @dataclass(frozen=True)

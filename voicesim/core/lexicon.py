@@ -60,7 +60,9 @@ def normalize_language(lang: str) -> str:
 def _word_run(match: re.Match[str], before: bool, where: str) -> str:
     low, high = int(match.group(1)), int(match.group(2))
     if low > high:
-        raise LexiconError(f"{where}: write {{words:A-B}} with A <= B, got {match.group(0).strip()}")
+        raise LexiconError(
+            f"{where}: write {{words:A-B}} with A <= B, got {match.group(0).strip()}"
+        )
     return f"(?:[^ ]+ ){{{low},{high}}}" if before else f"(?: [^ ]+){{{low},{high}}}"
 
 
@@ -84,7 +86,9 @@ def _expand(source: str, macros: dict[str, str], numbers: str, where: str, depth
     return _MACRO.sub(replace, source)
 
 
-def _compile(patterns: list[str], macros: dict[str, str], numbers: str, where: str) -> re.Pattern[str]:
+def _compile(
+    patterns: list[str], macros: dict[str, str], numbers: str, where: str
+) -> re.Pattern[str]:
     parts = []
     for index, source in enumerate(patterns):
         item_where = f"{where}[{index}]"

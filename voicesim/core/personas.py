@@ -16,8 +16,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from voicesim.errors import PersonaError, UnknownPersonaError
 from voicesim.core.levels import Level
+from voicesim.errors import PersonaError, UnknownPersonaError
 
 LANGUAGES = ("en", "da", "nl", "sv", "pl")
 DIFFICULTIES = ("easy", "medium", "hard")
@@ -134,7 +134,9 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _fail(self.path, f"field {dotted}", f"must be a number, got {value!r}")
         if not low <= value <= high:
-            raise _fail(self.path, f"field {dotted}", f"must be between {low} and {high}, got {value}")
+            raise _fail(
+                self.path, f"field {dotted}", f"must be between {low} and {high}, got {value}"
+            )
         return float(value)
 
     def flag(self, dotted: str) -> bool:
@@ -149,7 +151,9 @@ class _Reader:
             raise _fail(self.path, f"field {dotted}", f"must be a list of at least {minimum} lines")
         for index, item in enumerate(value):
             if not isinstance(item, str) or not item.strip():
-                raise _fail(self.path, f"field {dotted}[{index}]", f"must be non-empty text, got {item!r}")
+                raise _fail(
+                    self.path, f"field {dotted}[{index}]", f"must be non-empty text, got {item!r}"
+                )
         return tuple(item.strip() for item in value)
 
     def table(self, dotted: str) -> Mapping[str, Any]:
@@ -167,8 +171,20 @@ class _Reader:
 
 
 _TOP_KEYS = (
-    "id", "language", "title", "difficulty", "voice", "briefing", "opening", "temper", "caller",
-    "lines", "reactions", "side_grievance", "demand", "resolution",
+    "id",
+    "language",
+    "title",
+    "difficulty",
+    "voice",
+    "briefing",
+    "opening",
+    "temper",
+    "caller",
+    "lines",
+    "reactions",
+    "side_grievance",
+    "demand",
+    "resolution",
 )
 
 
@@ -178,13 +194,17 @@ def parse_persona(path: Path, data: Mapping[str, Any]) -> Persona:
     read.no_unknown_keys("", _TOP_KEYS)
     persona_id = read.text("id")
     if not _ID_PATTERN.match(persona_id):
-        raise _fail(path, "field id", f"{persona_id!r} must be lower-case letters, digits and dashes")
+        raise _fail(
+            path, "field id", f"{persona_id!r} must be lower-case letters, digits and dashes"
+        )
     language = read.text("language")
     if language not in LANGUAGES:
         raise _fail(path, "field language", f"{language!r} is not one of {', '.join(LANGUAGES)}")
     difficulty = read.text("difficulty")
     if difficulty not in DIFFICULTIES:
-        raise _fail(path, "field difficulty", f"{difficulty!r} is not one of {', '.join(DIFFICULTIES)}")
+        raise _fail(
+            path, "field difficulty", f"{difficulty!r} is not one of {', '.join(DIFFICULTIES)}"
+        )
 
     read.no_unknown_keys("temper", ("start_level", "patience", "fuse", "heard_needed"))
     temper = Temper(
@@ -249,7 +269,9 @@ def _check_placeholders(persona: Persona, read: _Reader) -> None:
         ("demand.text", persona.demand, False),
     ]
     for level, key in LEVEL_KEYS.items():
-        fields += [(f"lines.{key}[{i}]", line, False) for i, line in enumerate(persona.level_lines[level])]
+        fields += [
+            (f"lines.{key}[{i}]", line, False) for i, line in enumerate(persona.level_lines[level])
+        ]
     fields += [(f"lines.silence[{i}]", line, False) for i, line in enumerate(persona.silence)]
     for reaction, lines in persona.reactions.items():
         quoting = reaction in QUOTING_REACTIONS
@@ -264,7 +286,11 @@ def _check_placeholders(persona: Persona, read: _Reader) -> None:
                 continue
             if name not in known:
                 allowed = ", ".join(sorted(known | ({"evidence"} if quoting else set())))
-                raise _fail(read.path, f"field {where}", f"unknown placeholder {{{name}}}; use one of: {allowed}")
+                raise _fail(
+                    read.path,
+                    f"field {where}",
+                    f"unknown placeholder {{{name}}}; use one of: {allowed}",
+                )
 
 
 def load_persona(path: Path | str) -> Persona:
@@ -282,7 +308,9 @@ def load_persona(path: Path | str) -> Persona:
         raise PersonaError(f"{path}: not UTF-8 text: {exc.reason}") from exc
     persona = parse_persona(path, data)
     if path.parent.name in LANGUAGES and path.parent.name != persona.language:
-        raise _fail(path, "field language", f"{persona.language!r} but the file is in {path.parent.name}/")
+        raise _fail(
+            path, "field language", f"{persona.language!r} but the file is in {path.parent.name}/"
+        )
     return persona
 
 
@@ -315,7 +343,11 @@ def load_personas(paths: Iterable[Path] | None = None) -> list[Persona]:
     for path in persona_files(paths):
         persona = load_persona(path)
         if persona.key in seen:
-            raise _fail(path, "field id", f"{persona.id!r} in {persona.language!r} is also defined in {seen[persona.key]}")
+            raise _fail(
+                path,
+                "field id",
+                f"{persona.id!r} in {persona.language!r} is also defined in {seen[persona.key]}",
+            )
         seen[persona.key] = path
         personas.append(persona)
     return personas
@@ -332,7 +364,9 @@ def find_persona(personas: Iterable[Persona], persona_id: str, lang: str | None 
         english = [p for p in matches if p.language == "en"]
         if english:
             return english[0]
-        raise UnknownPersonaError(f"persona {persona_id!r} exists in {languages}: pick one with --lang")
+        raise UnknownPersonaError(
+            f"persona {persona_id!r} exists in {languages}: pick one with --lang"
+        )
     valid = ", ".join(sorted({f"{p.id} ({p.language})" for p in personas}))
     wanted = f"{persona_id!r} in {lang!r}" if lang else repr(persona_id)
     raise UnknownPersonaError(f"unknown persona {wanted}; valid personas: {valid}")

@@ -76,8 +76,9 @@ class Speech:
 class Synthesizer(Protocol):
     """Speaks a caller line with prosody that follows the staircase level."""
 
-    def synthesize(self, text: str, lang: str, level: Level, voice: str | None = None) -> Speech:
-        ...
+    def synthesize(
+        self, text: str, lang: str, level: Level, voice: str | None = None
+    ) -> Speech: ...
 
 
 @dataclass(frozen=True)

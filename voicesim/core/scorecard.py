@@ -50,7 +50,11 @@ class Dimension:
     quotes: tuple[Quote, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
-        return {"rating": self.rating, "summary": self.summary, "quotes": [q.to_dict() for q in self.quotes]}
+        return {
+            "rating": self.rating,
+            "summary": self.summary,
+            "quotes": [q.to_dict() for q in self.quotes],
+        }
 
 
 @dataclass(frozen=True)
@@ -106,23 +110,33 @@ def _apology(turns: Sequence[ScoredTurn]) -> Dimension:
         return Dimension("apology", 100, "You apologised specifically for what went wrong.", quotes)
     if kinds:
         return Dimension("apology", 50, "Your apology was blanket: name what went wrong.", quotes)
-    return Dimension("apology", 0, "No apology: an angry caller needs to hear you own what went wrong.")
+    return Dimension(
+        "apology", 0, "No apology: an angry caller needs to hear you own what went wrong."
+    )
 
 
 def _boundary(turns: Sequence[ScoredTurn], peak: Level) -> Dimension:
     quotes = _quotes(turns, frozenset({Label.BOUNDARY}))
     if peak < Level.HOSTILITY:
-        return Dimension("boundary", None, "The caller never became hostile: no boundary was needed.", quotes)
+        return Dimension(
+            "boundary", None, "The caller never became hostile: no boundary was needed.", quotes
+        )
     at_hostility = [t for t in turns if t.level is Level.HOSTILITY and t.score.has(Label.BOUNDARY)]
     if at_hostility:
-        return Dimension("boundary", 100, "You set a polite boundary when the caller turned hostile.", quotes)
+        return Dimension(
+            "boundary", 100, "You set a polite boundary when the caller turned hostile.", quotes
+        )
     return Dimension("boundary", 0, "The caller turned hostile and you set no boundary.", quotes)
 
 
 def _harmful(turns: Sequence[ScoredTurn]) -> Dimension:
     quotes = _quotes(turns, HARMFUL)
     rating = max(0, 100 - _HARM_PENALTY * len(quotes))
-    summary = "No harmful moves." if not quotes else f"{len(quotes)} harmful move(s) that escalate a caller."
+    summary = (
+        "No harmful moves."
+        if not quotes
+        else f"{len(quotes)} harmful move(s) that escalate a caller."
+    )
     return Dimension("harmful_moves", rating, summary, quotes)
 
 
@@ -137,8 +151,13 @@ def _outcome(outcome: Outcome, final_level: Level, turns: Sequence[ScoredTurn]) 
     return Dimension("outcome", rating, summary, quotes)
 
 
-def build_scorecard(turns: Sequence[ScoredTurn], outcome: Outcome, final_level: Level,
-                    start_level: Level, side_grievance: str = "") -> Scorecard:
+def build_scorecard(
+    turns: Sequence[ScoredTurn],
+    outcome: Outcome,
+    final_level: Level,
+    start_level: Level,
+    side_grievance: str = "",
+) -> Scorecard:
     """The scorecard of a finished (or interrupted) call."""
     peak = max([start_level, final_level, *(t.level for t in turns), *(t.to_level for t in turns)])
     peak = min(peak, Level.HOSTILITY) if outcome is not Outcome.HUNG_UP else peak
@@ -153,8 +172,9 @@ def build_scorecard(turns: Sequence[ScoredTurn], outcome: Outcome, final_level: 
     return Scorecard(outcome, final_level, peak, len(turns), dimensions, tips)
 
 
-def coaching_tips(turns: Sequence[ScoredTurn], outcome: Outcome, peak: Level,
-                  side_grievance: str = "") -> tuple[str, ...]:
+def coaching_tips(
+    turns: Sequence[ScoredTurn], outcome: Outcome, peak: Level, side_grievance: str = ""
+) -> tuple[str, ...]:
     """2-4 concrete tips, the most important first, each tied to a staircase level."""
     tips: list[str] = []
     first: dict[Label, Quote] = {}
@@ -162,42 +182,62 @@ def coaching_tips(turns: Sequence[ScoredTurn], outcome: Outcome, peak: Level,
         first.setdefault(Label(quote.label), quote)
     if Label.DISMISSIVE in first:
         q = first[Label.DISMISSIVE]
-        tips.append(f"Turn {q.turn}: \"{q.phrase}\" tells the caller they are not heard and pushed them up "
-                    "the staircase. Mirror the feeling instead: \"I can hear how frustrating this is.\"")
+        tips.append(
+            f'Turn {q.turn}: "{q.phrase}" tells the caller they are not heard and pushed them up '
+            'the staircase. Mirror the feeling instead: "I can hear how frustrating this is."'
+        )
     if Label.ARGUE in first:
         q = first[Label.ARGUE]
-        tips.append(f"Turn {q.turn}: you argued (\"{q.phrase}\") at level {q.level}. An angry caller cannot take "
-                    "in arguments until they feel heard: ask about their story first, explain later.")
+        tips.append(
+            f'Turn {q.turn}: you argued ("{q.phrase}") at level {q.level}. An angry caller cannot take '
+            "in arguments until they feel heard: ask about their story first, explain later."
+        )
     if Label.BLAME_SHIFT in first:
         q = first[Label.BLAME_SHIFT]
-        tips.append(f"Turn {q.turn}: \"{q.phrase}\" shifts the blame. Own the problem for the company: "
-                    "\"That should not have happened, and I will sort it out.\"")
+        tips.append(
+            f'Turn {q.turn}: "{q.phrase}" shifts the blame. Own the problem for the company: '
+            '"That should not have happened, and I will sort it out."'
+        )
     if Label.VAGUE_PROMISE in first:
         q = first[Label.VAGUE_PROMISE]
-        tips.append(f"Turn {q.turn}: \"{q.phrase}\" is a vague promise. Say what you will do and by when, "
-                    "or honestly what you cannot do.")
+        tips.append(
+            f'Turn {q.turn}: "{q.phrase}" is a vague promise. Say what you will do and by when, '
+            "or honestly what you cannot do."
+        )
     blame_turns = [t for t in turns if t.level is Level.BLAME]
     if blame_turns and not any(ACTIVE_LISTENING & set(t.score.labels) for t in blame_turns):
-        tips.append("At level 2 (blame) stop explaining: ask an open question (\"What happened when you "
-                    "called?\") or paraphrase what you heard, and the caller comes back to level 1.")
+        tips.append(
+            'At level 2 (blame) stop explaining: ask an open question ("What happened when you '
+            'called?") or paraphrase what you heard, and the caller comes back to level 1.'
+        )
     if peak >= Level.MORE_PROBLEMS and Label.REFOCUS not in first:
-        dragged = f" (\"{side_grievance[:60]}...\")" if side_grievance else ""
-        tips.append(f"At level 3 the caller dragged in a side issue{dragged}. Park it politely: \"I'd like to "
-                    "talk about that afterwards, but first let's finish your case.\"")
+        dragged = f' ("{side_grievance[:60]}...")' if side_grievance else ""
+        tips.append(
+            f"At level 3 the caller dragged in a side issue{dragged}. Park it politely: \"I'd like to "
+            "talk about that afterwards, but first let's finish your case.\""
+        )
     if peak >= Level.HOSTILITY and Label.BOUNDARY not in first:
-        tips.append("At level 4 (open hostility) set a boundary: \"I want to help you, but I won't be shouted "
-                    "at.\" If it goes on, warn once more, then end the call politely.")
+        tips.append(
+            "At level 4 (open hostility) set a boundary: \"I want to help you, but I won't be shouted "
+            'at." If it goes on, warn once more, then end the call politely.'
+        )
     apologies = [t.score.apology for t in turns if t.score.has(Label.APOLOGY)]
     if apologies and ApologyKind.SPECIFIC not in apologies:
         q = first[Label.APOLOGY]
-        tips.append(f"Turn {q.turn}: \"{q.phrase}\" is a blanket apology. Name what went wrong: "
-                    "\"I'm sorry your order didn't arrive when we promised.\"")
+        tips.append(
+            f'Turn {q.turn}: "{q.phrase}" is a blanket apology. Name what went wrong: '
+            "\"I'm sorry your order didn't arrive when we promised.\""
+        )
     if any(t.rule is Rule.PREMATURE_SOLUTION for t in turns):
-        tips.append("You offered a solution before the caller felt heard. At level 1, first let them tell it "
-                    "and show you listened; then give the next steps.")
+        tips.append(
+            "You offered a solution before the caller felt heard. At level 1, first let them tell it "
+            "and show you listened; then give the next steps."
+        )
     if outcome is not Outcome.RESOLVED and Label.NEXT_STEPS not in first:
-        tips.append("Close with concrete next steps once the caller is calm: what happens, who does it, "
-                    "and by when.")
+        tips.append(
+            "Close with concrete next steps once the caller is calm: what happens, who does it, "
+            "and by when."
+        )
     tips += _keep_doing(first)
     return tuple(tips[:_TIPS_MAX]) if len(tips) >= _TIPS_MIN else tuple(tips)
 
@@ -214,7 +254,9 @@ def _keep_doing(first: dict[Label, Quote]) -> list[str]:
         Label.NEXT_STEPS: "your next steps were concrete",
     }
     return [
-        f"Keep doing this (turn {first[label].turn}): \"{first[label].phrase}\": {text}."
+        f'Keep doing this (turn {first[label].turn}): "{first[label].phrase}": {text}.'
         for label, text in praise.items()
         if label in first
-    ] or ["Start with the caller's feeling: an angry caller needs to feel heard before anything else."]
+    ] or [
+        "Start with the caller's feeling: an angry caller needs to feel heard before anything else."
+    ]

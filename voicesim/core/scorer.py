@@ -64,7 +64,10 @@ def _token_range(tokens: _Tokens, match: re.Match[str]) -> tuple[int, int]:
 def _negated(tokens: _Tokens, first: int, lexicon: Lexicon) -> bool:
     """A negation word shortly before the match, in the same sentence, cancels it."""
     for index in range(max(0, first - lexicon.negation_window), first):
-        if tokens.sentence[index] == tokens.sentence[first] and tokens.words[index] in lexicon.negations:
+        if (
+            tokens.sentence[index] == tokens.sentence[first]
+            and tokens.words[index] in lexicon.negations
+        ):
             return True
     return False
 
@@ -137,4 +140,6 @@ def score_reply(text: str, lang: str = "en") -> ReplyScore:
             evidence.append(Evidence(label, text[start:end], start, end))
     evidence.sort(key=lambda item: (item.start, LABEL_ORDER.index(item.label)))
     labels = tuple(label for label in LABEL_ORDER if label in found)
-    return ReplyScore(text=text, lang=code, labels=labels, evidence=tuple(evidence), apology=apology)
+    return ReplyScore(
+        text=text, lang=code, labels=labels, evidence=tuple(evidence), apology=apology
+    )

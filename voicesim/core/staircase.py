@@ -69,7 +69,9 @@ def _quote(score: ReplyScore, label: Label) -> str:
 class StaircaseEngine:
     """An angry caller on the five-step staircase, driven by scored replies."""
 
-    def __init__(self, persona: Persona, seed: int | None = None, options: EngineOptions | None = None):
+    def __init__(
+        self, persona: Persona, seed: int | None = None, options: EngineOptions | None = None
+    ):
         self.persona = persona
         self.options = options or EngineOptions()
         self.level = persona.temper.start_level
@@ -87,25 +89,39 @@ class StaircaseEngine:
         self._side_grievance_raised = self.level >= Level.MORE_PROBLEMS
         self._demand_said = False
         self._turn = 0
+        self._note = ""  # said about this turn before the rule's own reason (interruptions)
 
     # -- the public moves -----------------------------------------------------------------
     def opening(self) -> CallerTurn:
         """The caller's first line; nothing has been said yet."""
         reason = f"The caller opens at level {int(self.level)} ({self.level.title})."
-        return self._say(self.persona.fill(self.persona.opening), self.level, (), Rule.OPENING, reason)
+        return self._say(
+            self.persona.fill(self.persona.opening), self.level, (), Rule.OPENING, reason
+        )
 
-    def respond(self, score: ReplyScore) -> CallerTurn:
-        """The caller's answer to one scored reply."""
+    def respond(self, score: ReplyScore, interruptions: int = 0) -> CallerTurn:
+        """The caller's answer to one scored reply (``interruptions``: times it talked over them)."""
         if self.outcome is not Outcome.ONGOING:
             raise CallOverError(f"the call is over ({self.outcome}); start a new call to go on")
         self._turn += 1
+        if interruptions > 0:
+            # Angry callers hate being cut off: it counts against the trainee before the words do.
+            added = self.options.interruption_anger * interruptions
+            self._anger += added
+            self._note = f" The trainee talked over the caller {interruptions}x: anger +{added:g}."
         if score.is_empty:
             return self._silence()
         self._silences_in_a_row = 0
         if self._turn >= self.options.max_turns:
             reason = f"{self._turn} replies without a solution: the caller gives up."
-            return self._finish(self.persona.hang_up, Level.SEPARATION, score.labels, Rule.TOO_LONG,
-                                reason, Outcome.HUNG_UP)
+            return self._finish(
+                self.persona.hang_up,
+                Level.SEPARATION,
+                score.labels,
+                Rule.TOO_LONG,
+                reason,
+                Outcome.HUNG_UP,
+            )
         if score.harmful_labels:
             return self._harm(score)
         if self.level is Level.DISAGREEMENT:
@@ -128,7 +144,13 @@ class StaircaseEngine:
         self._silences_in_a_row += 1
         line = self._pick("silence", self.persona.silence)
         if self._silences_in_a_row == 1:
-            return self._say(line, self.level, (), Rule.SILENCE, "The trainee said nothing: the caller checks the line.")
+            return self._say(
+                line,
+                self.level,
+                (),
+                Rule.SILENCE,
+                "The trainee said nothing: the caller checks the line.",
+            )
         self._anger += self.options.silence_anger
         reason = f"Silence {self._silences_in_a_row} times in a row added {self.options.silence_anger:g} anger"
         if self._anger >= self.persona.temper.fuse:
@@ -146,7 +168,9 @@ class StaircaseEngine:
         spoiled = [str(label) for label in score.labels if label not in score.harmful_labels]
         if spoiled:
             reason += f", which cancels the {', '.join(spoiled)} in the same reply"
-        reaction = self.persona.fill(self._pick(str(worst), self.persona.reactions[Reaction(str(worst))]), quote)
+        reaction = self.persona.fill(
+            self._pick(str(worst), self.persona.reactions[Reaction(str(worst))]), quote
+        )
         if self._anger >= self.persona.temper.fuse:
             return self._step_up(score.labels, Rule.HARM_ESCALATES, reason, reaction)
         reason += f"; anger {self._anger:g} is below the fuse {self.persona.temper.fuse:g}."
@@ -181,21 +205,50 @@ class StaircaseEngine:
         needed = self.persona.temper.heard_needed
         if score.has(Label.NEXT_STEPS):
             if self._heard >= needed:
-                reason = f"Concrete next steps once the caller felt heard (listening {self._heard:g} >= {needed:g}){earned}."
-                line = self.persona.fill(self._pick("resolved", self.persona.reactions[Reaction.RESOLVED]))
-                return self._finish(line, Level.DISAGREEMENT, score.labels, Rule.RESOLVED, reason, Outcome.RESOLVED)
+                reason = (
+                    "Concrete next steps once the caller felt heard "
+                    f"(listening {self._heard:g} >= {needed:g}){earned}."
+                )
+                line = self.persona.fill(
+                    self._pick("resolved", self.persona.reactions[Reaction.RESOLVED])
+                )
+                return self._finish(
+                    line, Level.DISAGREEMENT, score.labels, Rule.RESOLVED, reason, Outcome.RESOLVED
+                )
             return self._premature(score, f"listening {self._heard:g} < {needed:g}")
         if score.has(Label.QUESTION) and not self._story.exhausted:
-            return self._tell_story(score, f"A curious question{earned}: the caller tells more of the story.")
+            return self._tell_story(
+                score, f"A curious question{earned}: the caller tells more of the story."
+            )
         if self._heard >= needed and not self._demand_said:
             self._demand_said = True
-            reason = f"The caller feels heard (listening {self._heard:g}){earned} and states the demand."
-            return self._say(self.persona.fill(self.persona.demand), self.level, score.labels, Rule.DEMAND, reason)
+            reason = (
+                f"The caller feels heard (listening {self._heard:g}){earned} and states the demand."
+            )
+            return self._say(
+                self.persona.fill(self.persona.demand),
+                self.level,
+                score.labels,
+                Rule.DEMAND,
+                reason,
+            )
         if gain > 0:
             line = self._pick("heard", self.persona.reactions[Reaction.HEARD])
-            return self._say(self.persona.fill(line), self.level, score.labels, Rule.HEARD, f"Listening{earned} keeps the caller calm.")
+            return self._say(
+                self.persona.fill(line),
+                self.level,
+                score.labels,
+                Rule.HEARD,
+                f"Listening{earned} keeps the caller calm.",
+            )
         line = self._level_line()
-        return self._say(line, self.level, score.labels, Rule.NO_PROGRESS, "No listening move and no next steps: the caller repeats the point.")
+        return self._say(
+            line,
+            self.level,
+            score.labels,
+            Rule.NO_PROGRESS,
+            "No listening move and no next steps: the caller repeats the point.",
+        )
 
     def _climbing_down(self, score: ReplyScore) -> CallerTurn:
         gain, parts = self._gain(score)
@@ -204,39 +257,69 @@ class StaircaseEngine:
             if score.has(Label.NEXT_STEPS):
                 return self._premature(score, f"still at level {int(self.level)}")
             self._anger += self.options.idle_anger
-            reason = f"Nothing that works at level {int(self.level)} ({self.level.advice}); anger +{self.options.idle_anger:g}"
+            reason = (
+                f"Nothing that works at level {int(self.level)} ({self.level.advice}); "
+                f"anger +{self.options.idle_anger:g}"
+            )
             if self._anger >= self.persona.temper.fuse:
-                return self._step_up(score.labels, Rule.UNHEARD_ESCALATES, reason, self._level_line(self.level.up()))
-            return self._say(self._level_line(), self.level, score.labels, Rule.NO_PROGRESS, reason + ".")
+                return self._step_up(
+                    score.labels, Rule.UNHEARD_ESCALATES, reason, self._level_line(self.level.up())
+                )
+            return self._say(
+                self._level_line(), self.level, score.labels, Rule.NO_PROGRESS, reason + "."
+            )
         self._calm += gain
         earned = ", ".join(parts)
         if self._calm >= patience:
-            return self._step_down(score, f"{earned}: calm {self._calm:g} reached patience {patience:g}")
+            return self._step_down(
+                score, f"{earned}: calm {self._calm:g} reached patience {patience:g}"
+            )
         reason = f"{earned}: calm {self._calm:g} of {patience:g} needed to come down"
         if self.level is Level.HOSTILITY and score.has(Label.BOUNDARY):
             return self._boundary_defied(score, reason)
         if score.has(Label.APOLOGY) and score.apology is not ApologyKind.SPECIFIC:
             line = self._pick("apology_blanket", self.persona.reactions[Reaction.APOLOGY_BLANKET])
-            return self._say(self.persona.fill(line), self.level, score.labels, Rule.BLANKET_APOLOGY, reason + "; a blanket apology lands only half.")
+            return self._say(
+                self.persona.fill(line),
+                self.level,
+                score.labels,
+                Rule.BLANKET_APOLOGY,
+                reason + "; a blanket apology lands only half.",
+            )
         if score.has(Label.QUESTION) and self.level is Level.BLAME and not self._story.exhausted:
             return self._tell_story(score, reason + ".")
         line = self._pick("heard", self.persona.reactions[Reaction.HEARD])
-        return self._say(self.persona.fill(line), self.level, score.labels, Rule.CALMING, reason + ".")
+        return self._say(
+            self.persona.fill(line), self.level, score.labels, Rule.CALMING, reason + "."
+        )
 
     def _boundary_defied(self, score: ReplyScore, reason: str) -> CallerTurn:
         self._defied_boundaries += 1
         if self._defied_boundaries > self.options.warnings_before_end:
             reason += f"; after {self.options.warnings_before_end} warnings the trainee ends the call politely."
-            return self._finish(self.persona.fill(self.persona.ended), Level.HOSTILITY, score.labels,
-                                Rule.ENDED_AFTER_WARNINGS, reason, Outcome.ENDED)
+            return self._finish(
+                self.persona.fill(self.persona.ended),
+                Level.HOSTILITY,
+                score.labels,
+                Rule.ENDED_AFTER_WARNINGS,
+                reason,
+                Outcome.ENDED,
+            )
         line = self._pick("boundary_defied", self.persona.reactions[Reaction.BOUNDARY_DEFIED])
-        reason += f"; warning {self._defied_boundaries} of {self.options.warnings_before_end}: repeat it, then end the call."
-        return self._say(self.persona.fill(line), self.level, score.labels, Rule.BOUNDARY_DEFIED, reason)
+        reason += (
+            f"; warning {self._defied_boundaries} of {self.options.warnings_before_end}: "
+            "repeat it, then end the call."
+        )
+        return self._say(
+            self.persona.fill(line), self.level, score.labels, Rule.BOUNDARY_DEFIED, reason
+        )
 
     def _premature(self, score: ReplyScore, why: str) -> CallerTurn:
         self._anger += self.options.premature_anger
         reason = f"Next steps before the caller feels heard ({why}); anger +{self.options.premature_anger:g}"
-        line = self.persona.fill(self._pick("premature", self.persona.reactions[Reaction.PREMATURE_SOLUTION]))
+        line = self.persona.fill(
+            self._pick("premature", self.persona.reactions[Reaction.PREMATURE_SOLUTION])
+        )
         if self._anger >= self.persona.temper.fuse:
             return self._step_up(score.labels, Rule.UNHEARD_ESCALATES, reason, line)
         return self._say(line, self.level, score.labels, Rule.PREMATURE_SOLUTION, reason + ".")
@@ -246,9 +329,14 @@ class StaircaseEngine:
         return self._say(self.persona.fill(piece), self.level, score.labels, Rule.STORY, reason)
 
     # -- moving on the staircase --------------------------------------------------------------
-    def _step_up(self, labels: tuple[Label, ...], rule: Rule, reason: str, reaction: str) -> CallerTurn:
+    def _step_up(
+        self, labels: tuple[Label, ...], rule: Rule, reason: str, reaction: str
+    ) -> CallerTurn:
         new_level = self.level.up()
-        reason += f"; anger reached the fuse {self.persona.temper.fuse:g}: up to level {int(new_level)} ({new_level.title})."
+        reason += (
+            f"; anger reached the fuse {self.persona.temper.fuse:g}: "
+            f"up to level {int(new_level)} ({new_level.title})."
+        )
         self._calm = self._anger = 0.0
         self._defied_boundaries = 0
         if new_level is Level.SEPARATION:
@@ -288,15 +376,27 @@ class StaircaseEngine:
     def _pick(self, key: str, variants: tuple[str, ...]) -> str:
         return self._lines.pick(key, variants)
 
-    def _say(self, line: str, new_level: Level, labels: tuple[Label, ...], rule: Rule, reason: str) -> CallerTurn:
-        transition = Transition(self._turn, self.level, new_level, labels, rule, reason, self._calm, self._anger)
+    def _say(
+        self, line: str, new_level: Level, labels: tuple[Label, ...], rule: Rule, reason: str
+    ) -> CallerTurn:
+        reason, self._note = reason + self._note, ""
+        transition = Transition(
+            self._turn, self.level, new_level, labels, rule, reason, self._calm, self._anger
+        )
         self.transitions.append(transition)
         if new_level is not self.level:
             self._uses.clear()  # repeats lose force within a level; a new level is a new situation
         self.level = new_level
         return CallerTurn(line, new_level, self.outcome, transition)
 
-    def _finish(self, line: str, new_level: Level, labels: tuple[Label, ...], rule: Rule, reason: str,
-                outcome: Outcome) -> CallerTurn:
+    def _finish(
+        self,
+        line: str,
+        new_level: Level,
+        labels: tuple[Label, ...],
+        rule: Rule,
+        reason: str,
+        outcome: Outcome,
+    ) -> CallerTurn:
         self.outcome = outcome
         return self._say(line, new_level, labels, rule, reason)

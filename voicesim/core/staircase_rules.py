@@ -18,13 +18,22 @@ from voicesim.core.levels import Level
 # level's table do nothing there: a refocus while the caller is telling their story, say.
 CALMING_WEIGHTS: dict[Level, dict[Label, float]] = {
     Level.DISAGREEMENT: {
-        Label.EMPATHY: 1.0, Label.PARAPHRASE: 1.0, Label.QUESTION: 1.0, Label.APOLOGY: 1.0,
+        Label.EMPATHY: 1.0,
+        Label.PARAPHRASE: 1.0,
+        Label.QUESTION: 1.0,
+        Label.APOLOGY: 1.0,
     },
     Level.BLAME: {
-        Label.QUESTION: 1.0, Label.EMPATHY: 1.0, Label.PARAPHRASE: 1.0, Label.APOLOGY: 1.0,
+        Label.QUESTION: 1.0,
+        Label.EMPATHY: 1.0,
+        Label.PARAPHRASE: 1.0,
+        Label.APOLOGY: 1.0,
     },
     Level.MORE_PROBLEMS: {
-        Label.REFOCUS: 1.0, Label.EMPATHY: 0.5, Label.PARAPHRASE: 0.5, Label.APOLOGY: 0.5,
+        Label.REFOCUS: 1.0,
+        Label.EMPATHY: 0.5,
+        Label.PARAPHRASE: 0.5,
+        Label.APOLOGY: 0.5,
     },
     Level.HOSTILITY: {Label.BOUNDARY: 1.0, Label.APOLOGY: 1.0, Label.EMPATHY: 0.25},
 }
@@ -51,6 +60,7 @@ class EngineOptions:
     idle_anger: float = 0.25  # anger from a reply with no useful move, at levels 2-4
     premature_anger: float = 0.5  # anger from next steps offered before the caller feels heard
     silence_anger: float = 0.5  # anger from each empty reply after the first in a row
+    interruption_anger: float = 0.25  # anger each time the trainee talks over the caller
     warnings_before_end: int = 2  # defied boundaries at level 4 before the trainee may end the call
     max_turns: int = 24  # the caller gives up on a call that goes nowhere
 

@@ -41,7 +41,9 @@ def _tool(name: str) -> str:
 
 
 def _first_error_line(stderr: bytes) -> str:
-    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    lines = [
+        line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()
+    ]
     return lines[-1] if lines else "unknown decoder error"
 
 
@@ -54,9 +56,21 @@ def probe(path: Path) -> AudioInfo:
     if path.stat().st_size == 0:
         raise AudioError(f"{path}: empty file (0 bytes)")
     result = subprocess.run(
-        [_tool("ffprobe"), "-v", "error", "-print_format", "json", "-show_format",
-         "-show_streams", "-select_streams", "a:0", str(path)],
-        capture_output=True, check=False, timeout=60,
+        [
+            _tool("ffprobe"),
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+            "-select_streams",
+            "a:0",
+            str(path),
+        ],
+        capture_output=True,
+        check=False,
+        timeout=60,
     )
     if result.returncode != 0:
         raise AudioError(f"{path}: not a readable audio file ({_first_error_line(result.stderr)})")
@@ -75,8 +89,9 @@ def probe(path: Path) -> AudioInfo:
     )
 
 
-def decode_file(path: Path | str, channels: int = 1, start_s: float = 0.0,
-                duration_s: float | None = None) -> Audio:
+def decode_file(
+    path: Path | str, channels: int = 1, start_s: float = 0.0, duration_s: float | None = None
+) -> Audio:
     """Decode to float32 at 16 kHz: mono (``channels=1``) or interleaved-then-split stereo.
 
     With ``channels=2`` the result has shape (samples, 2); otherwise (samples,). ``start_s``
