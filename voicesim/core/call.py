@@ -185,5 +185,5 @@ class PracticeCall:
             closing.outcome,
             closing.level,
             self.persona.temper.start_level,
-            self.persona.side_grievance,
+            self.persona.fill(self.persona.side_grievance),
         )
