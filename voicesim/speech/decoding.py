@@ -11,7 +11,9 @@ A short window occasionally sends the decoder into a confident loop (log-probabi
 decoded again with the full 30 s window:
 
 - a token cap of ``ceil(6 x seconds) + 10``: more tokens than speech of that length can need;
-- the gzip compression ratio of the text above 2.4 (Whisper's own repetition test).
+- the gzip compression ratio of the text above 2.4 (Whisper's own repetition test);
+- and no text at all although the VAD heard speech (seen on a Danish clip whose short-window
+  decode was dropped by Whisper's no-speech test, while the full window transcribed it).
 
 This module is pure (numpy only) so the plan can be tested without a model.
 """
@@ -64,6 +66,7 @@ class DecodeResult:
     segments: tuple[Segment, ...]
     token_count: int  # tokens generated, timestamps included
     max_compression_ratio: float  # the worst window's gzip ratio
+    min_avg_logprob: float = 0.0  # the least sure window's average token log-probability
 
     @property
     def text(self) -> str:
@@ -115,6 +118,10 @@ def fit_to_window(audio: Audio, window: DecodeWindow) -> Audio:
 
 def looks_degenerate(result: DecodeResult, window: DecodeWindow,
                      compression_ratio_threshold: float) -> bool:
-    """True when a short-window decode hit the token cap or repeats itself."""
+    """True when a short-window decode hit the token cap, repeats itself or came back empty.
+
+    Only called for clips the VAD found speech in, so empty text is a failure here.
+    """
     return (result.token_count >= window.max_tokens
-            or result.max_compression_ratio > compression_ratio_threshold)
+            or result.max_compression_ratio > compression_ratio_threshold
+            or not result.text)

@@ -103,6 +103,7 @@ class FasterWhisperEngine:
             segments=tuple(_segment(s) for s in raw),
             token_count=sum(len(s.tokens) for s in raw),
             max_compression_ratio=max((float(s.compression_ratio) for s in raw), default=0.0),
+            min_avg_logprob=min((float(s.avg_logprob) for s in raw), default=0.0),
         )
 
 

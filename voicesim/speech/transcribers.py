@@ -29,7 +29,7 @@ from importlib import import_module
 
 import numpy as np
 
-from voicesim.core.ports import SAMPLE_RATE, Audio, Transcript
+from voicesim.core.ports import SAMPLE_RATE, Audio, Segment, Transcript
 from voicesim.errors import AudioError, BackendError, ConfigError, UnsupportedLanguageError
 from voicesim.speech.decoding import (
     DecodeResult,
@@ -159,6 +159,8 @@ def make_transcriber(options: TranscriberOptions | None = None) -> WhisperTransc
             "beam_size and best_of >= 1")
     if not options.temperatures:
         raise ConfigError("transcriber temperatures are empty: give at least one, e.g. (0.0,)")
+    if options.model is not None:
+        resolve_model(options.model)  # a wrong path fails here, not at the first reply
     return WhisperTranscriber(options)
 
 
@@ -219,7 +221,8 @@ class WhisperTranscriber:
                 return empty
             speech_end = spans[-1][1]
         result = self._decode(engine, samples, lang, speech_end)
-        return replace(empty, text=result.text, segments=result.segments)
+        segments = _clamped(result.segments, empty.duration_s)
+        return replace(empty, text=result.text, segments=segments)
 
     def _decode(self, engine: WhisperEngine, samples: Audio, lang: str,
                 speech_end: int) -> DecodeResult:
@@ -235,6 +238,18 @@ class WhisperTranscriber:
                     return short
         self.last_window = "full"
         return engine.decode(samples, lang, self._settings, None)
+
+
+def _clamped(segments: tuple[Segment, ...], duration_s: float) -> tuple[Segment, ...]:
+    """Times limited to the clip: a decode may place the last word inside the silent margin."""
+    def clamp(t: float) -> float:
+        return round(min(max(t, 0.0), duration_s), 3)
+
+    return tuple(
+        replace(s, start_s=clamp(s.start_s), end_s=clamp(s.end_s),
+                words=tuple(replace(w, start_s=clamp(w.start_s), end_s=clamp(w.end_s))
+                            for w in s.words))
+        for s in segments)
 
 
 def _backend(engine: str) -> Backend:
