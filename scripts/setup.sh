@@ -46,7 +46,11 @@ PIP=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
 # pulls several GB of CUDA packages.
 if ! .venv/bin/python -c 'import torch' 2>/dev/null; then
   say "PyTorch (CPU build)"
-  "${PIP[@]}" "torch==2.13.0" --extra-index-url "${VOICESIM_TORCH_INDEX:-https://download.pytorch.org/whl/cpu}"
+  # The CPU build (version suffix +cpu) from the configured package sources if they have it,
+  # else from PyTorch's CPU index.
+  "${PIP[@]}" "torch==2.13.0+cpu" 2>/dev/null \
+    || "${PIP[@]}" "torch==2.13.0" --index-url "${VOICESIM_TORCH_INDEX:-https://download.pytorch.org/whl/cpu}" \
+         --extra-index-url https://pypi.org/simple
 fi
 
 say "voicesim and its Python packages"
