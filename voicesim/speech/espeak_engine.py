@@ -16,8 +16,8 @@ reproduced faults (PLATFORM.md), each answered here:
 * ``getProperty('rate')`` can be stale: pyttsx3 binds ``espeak_GetParameter`` without its
   second argument (``current``), so the call reads garbage. We bind it properly ourselves.
 * A later ``runAndWait``/``say`` re-synthesises the previous text into the previous file:
-  after each line the driver's remembered file and text are cleared, every line gets a fresh
-  file name, and the file is deleted once read.
+  every line gets a fresh file name, the file is deleted once read, and afterwards the
+  driver's remembered file points at a scratch file that nothing reads.
 * The driver prints "Audio saved to ..." on stdout, which would corrupt JSON output:
   its module-level ``print`` is routed to debug logging.
 
@@ -169,9 +169,10 @@ class EspeakEngine:
         self._engine.runAndWait()
         finished = self._finished.wait(_FINISH_TIMEOUT_S)
         self._espeak.Synchronize()
-        # Forget the file and text so no later runAndWait (ours or anyone's) rewrites it.
-        driver._save_file = None
-        driver._text_to_say = None
+        # The driver remembers this file and text, and any later runAndWait re-synthesises
+        # them into it. Point it at a scratch file nobody reads instead. (Clearing the text
+        # would be worse: a runAndWait with no text never ends in pyttsx3 2.99.)
+        driver._save_file = str(self._workdir / "stray.wav")
         if not finished or not path.exists():
             raise BackendError(f"espeak-ng produced no audio for {text[:40]!r} within "
                                f"{_FINISH_TIMEOUT_S:.0f} s; check `espeak-ng --version`")

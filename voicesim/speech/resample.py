@@ -137,10 +137,8 @@ class StreamResampler:
     def _interpolate(self, outputs: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         phase = (outputs * self._down) % self._up
         left = (outputs * self._down) // self._up
-        if self._table is not None:
-            weights = self._table[phase]
-        else:
-            weights = self._kernels(phase.astype(np.float64) / self._up)
+        table = self._table
+        weights = table[phase] if table is not None else self._kernels(phase / self._up)
         values = self._buffer[left[:, None] + self._taps[None, :] - self._base]
         result: npt.NDArray[np.float64] = np.einsum("ij,ij->i", values, weights)
         return result
