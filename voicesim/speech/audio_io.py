@@ -321,11 +321,19 @@ class Microphone:
                 self._queue.put_nowait((stamp, block))
 
     def discard_pending(self) -> None:
-        """Drops audio captured so far (e.g. what the mic heard before the call started)."""
-        with contextlib.suppress(queue.Empty):
-            while True:
-                self._queue.get_nowait()
-        self._pending = np.zeros(0, dtype=np.float32)
+        """Skips the audio captured so far (e.g. while the reply was being transcribed).
+
+        The skipped frames still go to ``tap``: they are no reply, but they are part of the
+        call and belong in its recording.
+        """
+        while True:
+            try:
+                stamp, block = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            self._take(stamp, block)
+        for _ in self._ready_frames():
+            pass
 
     def frames(self) -> Iterator[Audio]:
         """Yields VAD frames as they arrive; stop iterating whenever; call again to go on."""
@@ -333,14 +341,7 @@ class Microphone:
             raise AudioDeviceError(f"microphone {self.device.name!r} is not open; "
                                    "use it as `with Microphone(...) as mic:`")
         while True:
-            while self._pending.size >= FRAME_SAMPLES:
-                frame = self._pending[:FRAME_SAMPLES].copy()
-                stamp = self._pending_time
-                self._pending = self._pending[FRAME_SAMPLES:]
-                self._pending_time += FRAME_SAMPLES / SAMPLE_RATE
-                if self.tap is not None:
-                    self.tap(stamp, frame)
-                yield frame
+            yield from self._ready_frames()
             try:
                 stamp, block = self._queue.get(timeout=self.stall_timeout_s)
             except queue.Empty:
@@ -348,8 +349,23 @@ class Microphone:
                     f"microphone {self.device.name!r} delivered no audio for "
                     f"{self.stall_timeout_s:g} s; it may be unplugged, muted or used by another "
                     f"program; {_LIST_HINT}") from None
-            converted = block if self._resampler is None else self._resampler.process(block)
-            # (The converter emits about 1 ms late; the stamps ignore that: far below a frame.)
-            if self._pending.size == 0:
-                self._pending_time = stamp
-            self._pending = np.concatenate([self._pending, converted])
+            self._take(stamp, block)
+
+    def _take(self, stamp: float, block: Audio) -> None:
+        """Converts one device block and appends it to the frames being cut."""
+        converted = block if self._resampler is None else self._resampler.process(block)
+        # (The converter emits about 1 ms late; the stamps ignore that: far below a frame.)
+        if self._pending.size == 0:
+            self._pending_time = stamp
+        self._pending = np.concatenate([self._pending, converted])
+
+    def _ready_frames(self) -> Iterator[Audio]:
+        """Cuts every complete frame from the pending audio, tapping each one."""
+        while self._pending.size >= FRAME_SAMPLES:
+            frame = self._pending[:FRAME_SAMPLES].copy()
+            stamp = self._pending_time
+            self._pending = self._pending[FRAME_SAMPLES:]
+            self._pending_time += FRAME_SAMPLES / SAMPLE_RATE
+            if self.tap is not None:
+                self.tap(stamp, frame)
+            yield frame
