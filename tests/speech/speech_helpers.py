@@ -77,9 +77,10 @@ def median_pitch_hz(audio: Audio, low_hz: float = 60.0, high_hz: float = 400.0) 
 
 def best_lag(reference: Audio, recorded: Audio) -> tuple[int, float]:
     """(lag in samples, normalised correlation) where ``reference`` best matches ``recorded``."""
-    spectrum = np.fft.rfft(recorded, len(recorded) + len(reference))
-    kernel = np.fft.rfft(reference[::-1], len(recorded) + len(reference))
-    corr = np.fft.irfft(spectrum * kernel)[len(reference) - 1:len(recorded)]
+    size = len(recorded) + len(reference)
+    spectrum = np.fft.rfft(recorded, size)
+    kernel = np.fft.rfft(reference[::-1], size)
+    corr = np.fft.irfft(spectrum * kernel, size)[len(reference) - 1:len(recorded)]
     lag = int(np.argmax(corr))
     segment = recorded[lag:lag + len(reference)]
     head = reference[:len(segment)]

@@ -146,7 +146,8 @@ def test_frames_are_512_samples_and_evenly_stamped(pulse_server: PulseServer) ->
         shapes = {next(frames).shape for _ in range(40)}
     assert shapes == {(512,)}
     steps = np.diff(stamps)
-    assert np.median(steps) == pytest.approx(0.032, abs=0.002)
+    # Callback times jitter by 1-3 ms; the frames' times run on a smoothed continuous clock.
+    assert np.abs(steps - 0.032).max() < 0.0005
     assert stamps[-1] == pytest.approx(time.monotonic(), abs=0.5)
 
 

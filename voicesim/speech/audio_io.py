@@ -32,6 +32,8 @@ from voicesim.speech.resample import StreamResampler, resample
 
 DeviceKind = Literal["input", "output"]
 FRAME_SAMPLES = 512  # one VAD frame: 32 ms at 16 kHz
+_REANCHOR_S = 0.05  # capture times further than this from the running clock mean lost audio
+_DRIFT_GAIN = 0.01  # share of each block's timing disagreement the running clock follows
 _LIST_HINT = "run `voicesim devices` to list them"
 
 
@@ -281,6 +283,7 @@ class Microphone:
                            if self.rate != SAMPLE_RATE else None)
         self._pending = np.zeros(0, dtype=np.float32)
         self._pending_time = 0.0
+        self._expected_stamp: float | None = None  # where the next block should start
         self._stream: Any = None
 
     def __enter__(self) -> Microphone:
@@ -357,11 +360,27 @@ class Microphone:
 
     def _take(self, stamp: float, block: Audio) -> None:
         """Converts one device block and appends it to the frames being cut."""
+        stamp = self._smooth(stamp, len(block))
         converted = block if self._resampler is None else self._resampler.process(block)
         # (The converter emits about 1 ms late; the stamps ignore that: far below a frame.)
         if self._pending.size == 0:
             self._pending_time = stamp
         self._pending = np.concatenate([self._pending, converted])
+
+    def _smooth(self, stamp: float, samples: int) -> float:
+        """A block's time on a continuous clock: the capture runs at a fixed rate.
+
+        Callback times jitter by a millisecond or two; used raw, consecutive frames would be
+        placed overlapping or apart in the call recording, which smears speech. So a block
+        starts where the previous one ended, nudged by 1% of the disagreement (to follow
+        slow drift between the device clock and ours); only a jump of more than 50 ms (lost
+        audio, a restarted stream) re-anchors on the reported time.
+        """
+        expected = self._expected_stamp
+        if expected is not None and abs(stamp - expected) <= _REANCHOR_S:
+            stamp = expected + (stamp - expected) * _DRIFT_GAIN
+        self._expected_stamp = stamp + samples / self.rate
+        return stamp
 
     def _ready_frames(self) -> Iterator[Audio]:
         """Cuts every complete frame from the pending audio, tapping each one."""

@@ -32,6 +32,7 @@ _HEADER_BYTES = 44
 _CHANNELS = 2
 _SAMPLE_BYTES = 2
 _FRAME_BYTES = _CHANNELS * _SAMPLE_BYTES
+_SNAP_FRAMES = 80  # 5 ms at 16 kHz: closer than this to the channel's end continues it
 
 
 class Channel(IntEnum):
@@ -64,6 +65,7 @@ class CallRecorder:
         # Time (monotonic clock) of the recording's first sample; chunks are placed from it.
         self.origin_s = time.monotonic() if origin_s is None else origin_s
         self._frames = 0  # frames (sample pairs) in the file so far
+        self._channel_end = [0, 0]  # where each channel's last chunk ended (frames)
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,6 +109,12 @@ class CallRecorder:
             return
         with self._lock:
             handle = self._open_file()
+            # Chunks of one stream (32 ms mic frames) carry times with a little jitter; one
+            # that starts within a few ms of where the channel's last chunk ended continues it
+            # exactly, so a stream stays gapless and unsmeared in the file.
+            if 0 < abs(start - self._channel_end[channel]) <= _SNAP_FRAMES:
+                start = self._channel_end[channel]
+            self._channel_end[channel] = start + pcm.size
             end = start + pcm.size
             if start > self._frames:  # a gap of silence before this chunk
                 self._write_frames(handle, self._frames, np.zeros((start - self._frames, 2),
