@@ -19,7 +19,6 @@ from tests.speech.speech_helpers import espeak_to_audio, median_pitch_hz, rms, s
 from voicesim.core.levels import Level
 from voicesim.core.ports import SAMPLE_RATE
 from voicesim.errors import BackendError, UnsupportedLanguageError
-from voicesim.speech import tts
 from voicesim.speech.espeak_engine import espeak_engine
 from voicesim.speech.tts import EspeakSynthesizer, make_synthesizer, prosody_for, resolve_voice
 
@@ -127,8 +126,12 @@ def test_a_stray_run_and_wait_does_not_rewrite_the_last_file(synth: EspeakSynthe
     # The shared pyttsx3 engine, as another part of a program could use it: without the
     # workaround this re-synthesises the last line into the last line's file.
     finished = threading.Event()
-    stray = threading.Thread(target=lambda: (engine._engine.runAndWait(), finished.set()),
-                             daemon=True)
+
+    def run_and_wait() -> None:
+        engine._engine.runAndWait()
+        finished.set()
+
+    stray = threading.Thread(target=run_and_wait, daemon=True)
     with engine._lock:
         stray.start()
         assert finished.wait(10), "a bare runAndWait hung"
@@ -171,7 +174,7 @@ def test_backend_table_names_valid_choices_and_install_commands(
     def without_piper(name: str, package: str | None = None) -> object:
         return None if name == "piper" else real_find_spec(name, package)
 
-    monkeypatch.setattr(tts.importlib.util, "find_spec", without_piper)
+    monkeypatch.setattr(importlib.util, "find_spec", without_piper)
     with pytest.raises(BackendError, match=r"install with `pip install 'voicesim\[piper\]'`"):
         make_synthesizer("piper")
 
