@@ -56,3 +56,7 @@ class AudioError(VoicesimError):
 
 class AudioDeviceError(VoicesimError):
     """A sound device that is missing, busy or refuses the requested format."""
+
+
+class StoreError(VoicesimError):
+    """The session database: a bad or unreachable URL, a duplicate user, an unknown id."""
