@@ -249,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="watch two scripted calls: a good trainee and a rude one"
     )
     demo.set_defaults(handler=cmd_demo)
+    from voicesim.store.commands import add_store_commands; add_store_commands(commands)  # noqa: E702, I001
     return parser
 
 

@@ -1,0 +1,144 @@
+"""``voicesim users``, ``voicesim retention`` and ``voicesim sessions``: the store from the shell.
+
+Registered by ``add_store_commands``; SQLAlchemy is imported only when one of these runs, so
+the rest of the command line stays fast and works without the store extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from voicesim.errors import StoreError
+
+INSTALL_HINT = "the store extra is missing; install it with: pip install 'voicesim[store]'"
+
+
+def _open() -> Any:
+    try:
+        from voicesim.store.store import open_store
+    except ImportError as error:
+        raise StoreError(f"{INSTALL_HINT} ({error})") from error
+    return open_store()
+
+
+def _password(args: argparse.Namespace) -> str:
+    """--password, else VOICESIM_PASSWORD, else asked twice at the terminal."""
+    if args.password:
+        return str(args.password)
+    from_env = os.environ.get("VOICESIM_PASSWORD")
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        raise StoreError(
+            f"user {args.name!r}: no password; pass --password, set VOICESIM_PASSWORD "
+            "or run in a terminal to be asked"
+        )
+    first = getpass.getpass(f"Password for {args.name}: ")
+    if getpass.getpass("Again: ") != first:
+        raise StoreError(f"user {args.name!r}: the two passwords differ; try again")
+    return first
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    password = _password(args)
+    store = _open()
+    try:
+        store.users.add_user(args.name, args.role, password, args.team)
+    finally:
+        store.close()
+    print(f"user {args.name} added ({args.role}{', team ' + args.team if args.team else ''})")
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    store = _open()
+    try:
+        users = store.users.list_users()
+    finally:
+        store.close()
+    for name, role, team, can_log_in in users:
+        login = "" if can_log_in else "  (no password yet)"
+        print(f"{name:<24}{role:<10}{team or '-':<20}{login}")
+    return 0
+
+
+def cmd_retention_apply(args: argparse.Namespace) -> int:
+    days = args.days
+    if days is None:
+        raw = os.environ.get("VOICESIM_RETENTION_DAYS", "").strip()
+        if not raw:
+            raise StoreError("how long to keep sessions? pass --days N or set VOICESIM_RETENTION_DAYS")
+        try:
+            days = int(raw)
+        except ValueError:
+            raise StoreError(f"VOICESIM_RETENTION_DAYS={raw!r} is not a whole number") from None
+    store = _open()
+    try:
+        deleted = store.sessions.apply_retention(days)
+    finally:
+        store.close()
+    print(f"{deleted} session(s) older than {days} day(s) deleted, audio included")
+    return 0
+
+
+def cmd_sessions_import(args: argparse.Namespace) -> int:
+    from voicesim.sessions import SESSION_FILE, sessions_dir
+
+    if args.folders:
+        folders = [Path(f) for f in args.folders]
+    else:
+        root = sessions_dir()
+        folders = sorted(p.parent for p in root.glob(f"*/{SESSION_FILE}")) if root.is_dir() else []
+    store = _open()
+    failures = 0
+    try:
+        for folder in folders:
+            try:
+                session_id = store.sessions.save_session_folder(folder, args.trainee)
+            except StoreError as error:
+                if "connect" in str(error):
+                    raise  # no database: every other folder would fail the same way
+                failures += 1
+                print(f"voicesim: error: {error}", file=sys.stderr)
+            else:
+                print(f"{folder}: session {session_id}")
+    finally:
+        store.close()
+    print(f"{len(folders) - failures} of {len(folders)} session folder(s) imported")
+    return 1 if failures else 0
+
+
+def add_store_commands(commands: Any) -> None:
+    """Register the store's subcommands on the ``voicesim`` subparsers."""
+    users = commands.add_parser("users", help="trainee, trainer and admin accounts")
+    user_commands = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    add = user_commands.add_parser("add", help="add an account (password asked if not given)")
+    add.add_argument("name", help="login name")
+    add.add_argument("--role", required=True, choices=["trainee", "trainer", "admin"])
+    add.add_argument("--team", help="team name (created if new)")
+    add.add_argument("--password", help="else VOICESIM_PASSWORD, else asked at the terminal")
+    add.set_defaults(handler=cmd_users_add)
+    listing = user_commands.add_parser("list", help="list accounts")
+    listing.set_defaults(handler=cmd_users_list)
+
+    retention = commands.add_parser("retention", help="delete old sessions and their audio")
+    retention_commands = retention.add_subparsers(
+        dest="retention_command", required=True, metavar="ACTION"
+    )
+    apply = retention_commands.add_parser("apply", help="delete sessions older than N days")
+    apply.add_argument("--days", type=int, help="default VOICESIM_RETENTION_DAYS")
+    apply.set_defaults(handler=cmd_retention_apply)
+
+    sessions = commands.add_parser("sessions", help="the session database")
+    session_commands = sessions.add_subparsers(
+        dest="sessions_command", required=True, metavar="ACTION"
+    )
+    imports = session_commands.add_parser("import", help="import session folders")
+    imports.add_argument("folders", nargs="*", help="session folders (default: all saved ones)")
+    imports.add_argument("--trainee", help="store them under this trainee instead")
+    imports.set_defaults(handler=cmd_sessions_import)

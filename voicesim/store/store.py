@@ -1,0 +1,26 @@
+"""One object for everything stored: ``open_store()`` connects and migrates on first use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from voicesim.store.database import Database
+from voicesim.store.repository import SessionRepository
+from voicesim.store.users import UserRepository
+
+
+@dataclass(frozen=True)
+class Store:
+    database: Database  # the engine; schema brought up to date on the first query
+    sessions: SessionRepository  # practice sessions, turns, annotations, retention
+    users: UserRepository  # accounts and passwords
+
+    def close(self) -> None:
+        self.database.dispose()
+
+
+def open_store(url: str | None = None, data_folder: Path | None = None) -> Store:
+    """The store at ``url`` (default ``VOICESIM_DATABASE_URL`` or SQLite in the data folder)."""
+    database = Database(url)
+    return Store(database, SessionRepository(database, data_folder), UserRepository(database))
