@@ -1,0 +1,47 @@
+"""Real session folders for the storage tests, made by running text practice calls."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voicesim.cli import main
+from voicesim.sessions import SESSION_FILE, sessions_dir
+from voicesim.voice_call import write_mono_wav
+
+REPLIES = "I am so sorry. What happened?\nCalm down, as I said.\n"
+
+
+def practice_folder(tmp_path: Path, trainee: str = "alice") -> Path:
+    """Run `voicesim practice --text` (the real command) and return the folder it saved."""
+    replies = tmp_path / "replies.txt"
+    replies.write_text(REPLIES, encoding="utf-8")
+    before = set(sessions_dir().glob("*")) if sessions_dir().exists() else set()
+    code = main(
+        ["practice", "--persona", "valentine-gift", "--text", "--replies", str(replies),
+         "--seed", "1", "--json", "--trainee", trainee]
+    )  # fmt: skip
+    assert code == 0
+    (folder,) = set(sessions_dir().glob("*")) - before
+    return folder
+
+
+def variant(source: Path, name: str, with_audio: bool = False, **changes: Any) -> Path:
+    """A copy of a session folder with some session.json fields changed (and audio if asked)."""
+    folder = source.parent / name
+    shutil.copytree(source, folder)
+    document = json.loads((folder / SESSION_FILE).read_text(encoding="utf-8"))
+    document.update(changes)
+    if with_audio:
+        tone = (0.2 * np.sin(np.arange(16000) / 16000 * 2 * np.pi * 220)).astype(np.float32)
+        write_mono_wav(folder / "call.wav", tone)
+        write_mono_wav(folder / "turn-01.wav", tone)
+        document.update(mode="voice", audio="call.wav", engine="faster-whisper", model="tiny.en")
+        document["turns"][0]["audio_file"] = "turn-01.wav"
+        document["turns"][0]["timing"] = {"response_latency_s": 0.4, "speaking_s": 1.0}
+    (folder / SESSION_FILE).write_text(json.dumps(document), encoding="utf-8")
+    return folder
