@@ -20,7 +20,17 @@ from voicesim.errors import StoreError
 from voicesim.sessions import data_dir
 from voicesim.store.database import Database
 from voicesim.store.importer import fill_session, read_session_file
-from voicesim.store.models import Annotation, PracticeSession, Role, Team, Turn, TurnLabel, User
+from voicesim.store.models import (
+    AckKind,
+    Acknowledgement,
+    Annotation,
+    PracticeSession,
+    Role,
+    Team,
+    Turn,
+    TurnLabel,
+    User,
+)
 from voicesim.store.users import find_user
 
 MAX_PAGE_SIZE = 500
@@ -180,6 +190,15 @@ class SessionRepository:
                 "model": row.model,
                 "closing": {"caller": row.closing_line, "rule": row.closing_rule},
                 "turns": [_turn_dict(turn) for turn in row.turns],
+                "acknowledgements": [
+                    {
+                        "kind": str(a.kind),
+                        "turn": next((t.index for t in row.turns if t.id == a.turn_id), None),
+                        "comment": a.comment,
+                        "created_at": a.created_at,
+                    }
+                    for a in row.acknowledgements
+                ],
             }
 
     def add_annotation(
@@ -215,6 +234,36 @@ class SessionRepository:
             session.add(note)
             session.flush()
             return note.id
+
+    def add_acknowledgement(
+        self,
+        session_id: int,
+        trainee: str,
+        kind: str = "acknowledged",
+        comment: str | None = None,
+        turn_index: int | None = None,
+    ) -> int:
+        """The trainee acknowledges the review, or disputes it (one turn, or the whole call)."""
+        try:
+            parsed = AckKind(kind)
+        except ValueError:
+            raise StoreError(f"unknown answer {kind!r}; use acknowledged or disputed") from None
+        with self.database.session() as session:
+            row = _load(session, session_id)
+            if row.trainee.name != trainee:
+                raise StoreError(f"session {session_id} belongs to {row.trainee.name}, not {trainee}")
+            turn = None
+            if turn_index is not None:
+                turn = next((t for t in row.turns if t.index == turn_index), None)
+                if turn is None:
+                    raise StoreError(f"session {session_id} has no turn {turn_index}")
+            answer = Acknowledgement(
+                session=row, turn_id=turn.id if turn else None, user=row.trainee,
+                kind=parsed, comment=comment,
+            )  # fmt: skip
+            session.add(answer)
+            session.flush()
+            return answer.id
 
     def delete_session(self, session_id: int) -> None:
         """Delete the rows and the session folder (its audio); the rows stay if that fails."""
@@ -257,6 +306,7 @@ def _load(session: Session, session_id: int) -> PracticeSession:
         .where(PracticeSession.id == session_id)
         .options(
             selectinload(PracticeSession.trainee),
+            selectinload(PracticeSession.acknowledgements),
             selectinload(PracticeSession.turns).selectinload(Turn.labels),
             selectinload(PracticeSession.turns)
             .selectinload(Turn.annotations)

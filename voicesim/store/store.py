@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from voicesim.store.batch_jobs import BatchJobRepository
 from voicesim.store.database import Database
 from voicesim.store.repository import SessionRepository
 from voicesim.store.users import UserRepository
@@ -15,6 +16,7 @@ class Store:
     database: Database  # the engine; schema brought up to date on the first query
     sessions: SessionRepository  # practice sessions, turns, annotations, retention
     users: UserRepository  # accounts and passwords
+    batch_jobs: BatchJobRepository  # batch scoring jobs and their per-file results
 
     def close(self) -> None:
         self.database.dispose()
@@ -23,4 +25,9 @@ class Store:
 def open_store(url: str | None = None, data_folder: Path | None = None) -> Store:
     """The store at ``url`` (default ``VOICESIM_DATABASE_URL`` or SQLite in the data folder)."""
     database = Database(url)
-    return Store(database, SessionRepository(database, data_folder), UserRepository(database))
+    return Store(
+        database,
+        SessionRepository(database, data_folder),
+        UserRepository(database),
+        BatchJobRepository(database),
+    )

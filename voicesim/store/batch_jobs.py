@@ -1,0 +1,116 @@
+"""Batch scoring jobs and their per-file results, so progress survives a restart.
+
+A job moves queued -> running -> done | failed (a queued job may also fail); any other move
+is a ``StoreError``. ``files_done`` counts finished files, failed ones included, so the web
+app can show progress as ``files_done / files_total``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from voicesim.errors import StoreError
+from voicesim.store.database import Database
+from voicesim.store.models import BatchJob, BatchResult, JobStatus, utc_now
+from voicesim.store.users import find_user
+
+ALLOWED = {
+    JobStatus.QUEUED: {JobStatus.RUNNING, JobStatus.FAILED},
+    JobStatus.RUNNING: {JobStatus.DONE, JobStatus.FAILED},
+    JobStatus.DONE: set(),
+    JobStatus.FAILED: set(),
+}
+
+
+@dataclass(frozen=True)
+class JobView:
+    id: int
+    status: JobStatus
+    files_total: int
+    files_done: int
+    settings: dict[str, Any]
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @property
+    def progress(self) -> float:
+        """0.0 to 1.0; an empty job counts as finished once done."""
+        if self.files_total:
+            return self.files_done / self.files_total
+        return 1.0 if self.status is JobStatus.DONE else 0.0
+
+
+class BatchJobRepository:
+    def __init__(self, database: Database):
+        self.database = database
+
+    def create_job(
+        self, settings: dict[str, Any], files_total: int, created_by: str | None = None
+    ) -> int:
+        with self.database.session() as session:
+            author = find_user(session, created_by) if created_by else None
+            job = BatchJob(settings=settings, files_total=files_total, created_by_id=None)
+            if author is not None:
+                job.created_by_id = author.id
+            session.add(job)
+            session.flush()
+            return job.id
+
+    def set_status(self, job_id: int, status: JobStatus, error: str | None = None) -> None:
+        with self.database.session() as session:
+            job = _job(session, job_id)
+            if status not in ALLOWED[job.status]:
+                raise StoreError(f"batch job {job_id} is {job.status}: it cannot become {status}")
+            job.status = status
+            job.error = error
+            if status is JobStatus.RUNNING:
+                job.started_at = utc_now()
+            else:
+                job.finished_at = utc_now()
+
+    def add_result(self, job_id: int, file: str, result: dict[str, Any]) -> None:
+        """Record one file's row (``error`` in it when that file failed) and count it done."""
+        with self.database.session() as session:
+            job = _job(session, job_id)
+            if job.status is not JobStatus.RUNNING:
+                raise StoreError(f"batch job {job_id} is {job.status}, not running: start it first")
+            session.add(BatchResult(job=job, file=file, result=result, error=result.get("error")))
+            job.files_done += 1
+
+    def get_job(self, job_id: int) -> JobView:
+        with self.database.session() as session:
+            return _view(_job(session, job_id))
+
+    def list_jobs(self, limit: int = 50) -> list[JobView]:
+        """Newest first."""
+        with self.database.session() as session:
+            jobs = session.scalars(
+                select(BatchJob).order_by(BatchJob.created_at.desc(), BatchJob.id.desc()).limit(limit)
+            ).all()
+            return [_view(job) for job in jobs]
+
+    def results(self, job_id: int) -> list[dict[str, Any]]:
+        """The per-file rows in the order they finished."""
+        with self.database.session() as session:
+            return [dict(r.result) for r in _job(session, job_id).results]
+
+
+def _job(session: Session, job_id: int) -> BatchJob:
+    job = session.get(BatchJob, job_id)
+    if job is None:
+        raise StoreError(f"no batch job with id {job_id}")
+    return job
+
+
+def _view(job: BatchJob) -> JobView:
+    return JobView(
+        job.id, job.status, job.files_total, job.files_done, dict(job.settings), job.error,
+        job.created_at, job.started_at, job.finished_at,
+    )  # fmt: skip
