@@ -21,9 +21,12 @@ class PostgresUnavailable(RuntimeError):
 
 
 def find_bin_dir() -> Path:
-    configured = os.environ.get("VOICESIM_PG_BIN")
-    candidates = [configured] if configured else []
-    candidates += sorted(
+    configured = os.environ.get("VOICESIM_PG_BIN")  # when set, the only place looked at
+    if configured:
+        if (Path(configured) / "initdb").exists():
+            return Path(configured)
+        raise PostgresUnavailable(f"VOICESIM_PG_BIN={configured}: no initdb there")
+    candidates = sorted(
         glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2].split(".")[0])
     )[::-1]
     which = shutil.which("initdb")
