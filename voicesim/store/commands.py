@@ -70,13 +70,13 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 def cmd_retention_apply(args: argparse.Namespace) -> int:
     days = args.days
     if days is None:
-        raw = os.environ.get("VOICESIM_RETENTION_DAYS", "").strip()
-        if not raw:
-            raise StoreError("how long to keep sessions? pass --days N or set VOICESIM_RETENTION_DAYS")
         try:
-            days = int(raw)
-        except ValueError:
-            raise StoreError(f"VOICESIM_RETENTION_DAYS={raw!r} is not a whole number") from None
+            from voicesim.store.database import StoreSettings
+        except ImportError as error:
+            raise StoreError(f"{INSTALL_HINT} ({error})") from error
+        days = StoreSettings.from_env().retention_days
+    if days is None:
+        raise StoreError("how long to keep sessions? pass --days N or set VOICESIM_RETENTION_DAYS")
     store = _open()
     try:
         deleted = store.sessions.apply_retention(days)
