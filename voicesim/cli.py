@@ -250,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(handler=cmd_demo)
     from voicesim.store.commands import add_store_commands; add_store_commands(commands)  # noqa: E702, I001
+    from voicesim.batch.commands import add_batch_command; add_batch_command(commands)  # noqa: E702, I001
     return parser
 
 

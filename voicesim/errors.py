@@ -60,3 +60,7 @@ class AudioDeviceError(VoicesimError):
 
 class StoreError(VoicesimError):
     """The session database: a bad or unreachable URL, a duplicate user, an unknown id."""
+
+
+class BatchError(VoicesimError):
+    """A batch run that cannot start or go on: bad paths, output file, runner or workers."""
