@@ -1,0 +1,195 @@
+"""voicesim batch on real espeak speech and real Whisper weights, and on bad inputs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from voicesim.batch.options import BatchOptions
+from voicesim.batch.run import run_batch
+from voicesim.batch.turns import ChannelTurns, call_facts
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def sh(*args: str) -> None:
+    subprocess.run(args, check=True, capture_output=True, timeout=300)
+
+
+def speak(path: Path, text: str) -> Path:
+    raw = path.with_suffix(".raw.wav")
+    sh("espeak-ng", "-w", str(raw), text)
+    sh("sox", str(raw), "-r", "16000", str(path))
+    raw.unlink()
+    return path
+
+
+def rows(out: Path) -> dict[str, dict[str, Any]]:
+    return {Path(r["file"]).name: r for r in map(json.loads, out.read_text().splitlines())}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("corpus")
+    speak(d / "reply.wav", "I'm so sorry your order did not arrive. What happened when you called?")
+    sh("ffmpeg", "-v", "error", "-i", str(d / "reply.wav"), str(d / "reply.mp3"))
+    agent = speak(d / "agent.wav", "I understand how frustrating this is. I will send a new one today.")
+    customer = speak(d / "customer.wav", "My parcel never arrived and nobody helped me at all.")
+    sh("sox", str(customer), str(d / "cust_long.wav"), "pad", "0", "12")
+    sh("sox", str(agent), str(d / "agent_long.wav"), "pad", "4.5", "2")
+    sub = d / "calls"
+    sub.mkdir()
+    sh("sox", "-M", str(d / "agent_long.wav"), str(d / "cust_long.wav"), str(sub / "call.wav"))
+    sh("sox", "-n", "-r", "16000", "-c", "1", str(d / "zeros.wav"), "trim", "0", "12")
+    sh("sox", "-M", str(d / "zeros.wav"), str(d / "cust_long.wav"), str(sub / "empty_agent.wav"))
+    for name in ("agent_long.wav", "cust_long.wav", "zeros.wav", "agent.wav", "customer.wav"):
+        (d / name).unlink()
+    sh("sox", "-n", "-r", "16000", "-c", "1", str(d / "silence.flac"), "trim", "0", "5")
+    (d / "empty.wav").write_bytes(b"")
+    (d / "text.wav").write_text("this is not audio\n")
+    data = (d / "reply.mp3").read_bytes()
+    (d / "truncated.flac").write_bytes((sub / "call.wav").read_bytes()[:0] + b"fLaC" + data[100:400])
+    (d / "notes.txt").write_text("hello")
+    (d / "strange.xyz").write_bytes(b"\0" * 100)
+    return d
+
+
+@pytest.fixture(scope="module")
+def local_out(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("out") / "results.jsonl"
+    run_batch([corpus], out, BatchOptions(), progress=False)
+    return out
+
+
+def test_replies_and_stereo_calls_are_scored_with_facts(local_out: Path) -> None:
+    r = rows(local_out)
+    reply = r["reply.wav"]
+    assert reply["kind"] == "reply" and "apology" in reply["labels"], reply
+    assert reply["turns"][0]["segments"] and reply["model"] == "tiny.en"
+    assert rows(local_out)["reply.mp3"]["labels"] == reply["labels"]
+    call = r["call.wav"]
+    assert call["kind"] == "call" and call["channels"] == 2
+    speakers = [t["speaker"] for t in call["turns"]]
+    assert speakers == ["customer", "agent"], call["turns"]
+    assert "empathy" in call["labels"] and call["turns"][1]["evidence"]
+    facts = call["facts"]
+    assert 0.3 < facts["agent_talk_share"] < 0.9
+    assert 0.2 < facts["response_latency_mean_s"] < 3.0, facts
+    assert facts["agent_interruptions"] == 0 and facts["agent_pace_wpm"] > 60
+    assert -40 < facts["agent_loudness_dbfs"] < -5
+    assert call["scorecard"]["active_listening"]["quotes"]
+    assert call["settings"]["agent_channel"] == "left" and call["sha256"]
+
+
+def test_bad_inputs_get_one_line_messages_and_the_batch_goes_on(local_out: Path) -> None:
+    r = rows(local_out)
+    for name, problem in (("empty.wav", "empty file"), ("text.wav", "not a readable audio"),
+                          ("notes.txt", "unsupported format"), ("strange.xyz", "unsupported")):
+        assert problem in r[name]["error"] and name in r[name]["error"], r[name]
+        assert "\n" not in r[name]["error"]
+    assert r["truncated.flac"]["error"].count("truncated.flac") >= 1
+    assert "no speech found" in r["silence.flac"]["warnings"][0]
+    assert not r["silence.flac"]["labels"]
+    assert "agent channel (left) has no speech" in r["empty_agent.wav"]["warnings"][0]
+    assert r["empty_agent.wav"]["facts"]["customer_turns"] == 1
+
+
+def test_rerun_skips_done_files_and_resumes_after_a_cut_line(local_out: Path, tmp_path: Path
+                                                          ) -> None:
+    out = tmp_path / "r.jsonl"
+    lines = local_out.read_text().splitlines(keepends=True)
+    scored = [line for line in lines if '"reply.wav"' in line or "reply.wav\"" in line]
+    keep = [line for line in lines if line not in scored]
+    out.write_text("".join(keep) + scored[0][:50])  # the run died while writing reply.wav
+    corpus = Path(json.loads(lines[0])["file"]).parent
+    summary = run_batch([corpus], out, BatchOptions(), progress=False)
+    assert summary.scored == 1 and summary.already_done == len(keep), summary
+    assert len(out.read_text().splitlines()) == len(lines)
+    other = run_batch([corpus / "reply.wav"], out, BatchOptions(agent_channel="right"),
+                      progress=False)
+    assert other.scored == 1  # other settings: scored again
+
+
+def test_csv_output_and_two_local_workers_match(corpus: Path, local_out: Path, tmp_path: Path
+                                                ) -> None:
+    import csv
+
+    out = tmp_path / "r.csv"
+    run_batch([corpus / "reply.wav", corpus / "calls"], out, BatchOptions(), workers=2,
+              progress=False)
+    table = {Path(row["file"]).name: row for row in csv.DictReader(out.open())}
+    local = rows(local_out)
+    assert set(table) == {"reply.wav", "call.wav", "empty_agent.wav"}
+    for name, row in table.items():
+        assert row["labels"] == ";".join(local[name]["labels"]) and row["text"] == local[name]["text"]
+    assert table["call.wav"]["count_empathy"] == "1" and table["call.wav"]["agent_talk_share"]
+    again = run_batch([corpus / "reply.wav"], out, BatchOptions(), progress=False)
+    assert again.already_done == 1 and again.scored == 0
+
+
+def test_ray_runner_gives_the_local_results(corpus: Path, local_out: Path, tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        out = tmp_path / "ray.jsonl"
+        run_batch([corpus / "reply.wav", corpus / "calls", corpus / "empty.wav"], out,
+                  BatchOptions(), runner="ray", workers=2, progress=False)
+    finally:
+        ray.shutdown()
+    local, remote = rows(local_out), rows(out)
+    assert set(remote) == {"reply.wav", "call.wav", "empty_agent.wav", "empty.wav"}
+    for name, row in remote.items():
+        for key in ("error", "labels", "text", "facts", "sha256", "settings_id"):
+            assert row.get(key) == local[name].get(key), (name, key)
+
+
+def test_cli_errors_are_one_line(corpus: Path, tmp_path: Path) -> None:
+    from voicesim.cli import main
+
+    assert main(["batch", str(corpus / "reply.wav"), "--out", str(tmp_path / "x.txt")]) == 1
+    assert main(["batch", str(tmp_path / "missing"), "--out", str(tmp_path / "x.jsonl")]) == 1
+    assert main(["batch", str(corpus / "reply.wav"), "--engine", "nope",
+                 "--out", str(tmp_path / "x.jsonl")]) == 1
+
+
+def test_call_facts_on_known_turns() -> None:
+    turns = ChannelTurns(agent=[(2.0, 4.0), (4.5, 6.0), (20.0, 21.0)],
+                         customer=[(0.0, 1.5), (3.5, 5.0)], two_speakers=True)
+    facts = call_facts(turns, 30.0, 5.0, agent_words=20, agent_rms=[(2.0, 0.1)])
+    assert facts["response_latency_max_s"] == pytest.approx(15.0)  # 5.0 -> 20.0
+    assert facts["response_latency_mean_s"] == pytest.approx(7.75)  # (0.5 + 15) / 2
+    assert facts["agent_interruptions"] == 1 and facts["customer_interruptions"] == 1
+    assert facts["overtalk_s"] == pytest.approx(1.0)
+    assert facts["long_silences"] == 1 and facts["long_silence_spans"] == [[6.0, 20.0]]
+    assert facts["agent_loudness_dbfs"] == pytest.approx(-20.0)
+
+
+@pytest.mark.skipif(shutil.which("sox") is None, reason="needs sox")
+def test_three_hour_recording_stays_in_bounded_memory(tmp_path: Path) -> None:
+    long = tmp_path / "long.flac"
+    words = speak(tmp_path / "w.wav", "Thank you for waiting, I have found your order.")
+    sh("sox", "-n", "-r", "16000", "-c", "1", str(tmp_path / "hiss.flac"), "synth", "10800",
+       "whitenoise", "vol", "0.0003")
+    sh("sox", str(words), str(tmp_path / "hiss.flac"), str(words), str(long))
+    out = tmp_path / "long.jsonl"
+    probe = (
+        "import resource, subprocess, sys\n"
+        f"subprocess.run([{str(Path(sys.executable).parent / 'voicesim')!r}, 'batch', "
+        f"{str(long)!r}, '--out', {str(out)!r}, '--no-progress'], check=True)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, timeout=600, cwd=ROOT)
+    peak_mb = int(done.stdout.split()[-1])
+    row = json.loads(out.read_text())
+    assert row["duration_s"] > 10_800 and row["kind"] == "call", row.get("error")
+    assert "mono recording" in row["warnings"][0]
+    assert row["facts"]["agent_turns"] == 2 and "thank" in row["text"].lower()
+    # The whole file as float32 would be 690 MB on its own.
+    assert peak_mb < 600, peak_mb
