@@ -62,5 +62,9 @@ class StoreError(VoicesimError):
     """The session database: a bad or unreachable URL, a duplicate user, an unknown id."""
 
 
+class NotFoundError(StoreError):
+    """An id (session, turn, user, batch job) that does not exist, or that the asker may not see."""
+
+
 class BatchError(VoicesimError):
     """A batch run that cannot start or go on: bad paths, output file, runner or workers."""

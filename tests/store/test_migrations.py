@@ -9,7 +9,7 @@ from voicesim.store.models import Base
 
 TABLES = {
     "teams", "users", "practice_sessions", "turns", "turn_labels", "annotations",
-    "acknowledgements", "batch_jobs", "batch_results",
+    "acknowledgements", "batch_jobs", "batch_results", "team_trainers",
 }  # fmt: skip
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from voicesim.errors import StoreError
+from voicesim.errors import NotFoundError, StoreError
 from voicesim.store.database import Database
 from voicesim.store.models import BatchJob, BatchResult, JobStatus, utc_now
 from voicesim.store.users import find_user
@@ -105,7 +105,7 @@ class BatchJobRepository:
 def _job(session: Session, job_id: int) -> BatchJob:
     job = session.get(BatchJob, job_id)
     if job is None:
-        raise StoreError(f"no batch job with id {job_id}")
+        raise NotFoundError(f"no batch job with id {job_id}")
     return job
 
 

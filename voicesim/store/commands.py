@@ -48,22 +48,46 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     password = _password(args)
     store = _open()
     try:
-        store.users.add_user(args.name, args.role, password, args.team)
+        store.users.add_user(args.name, args.role, password, args.team, args.leads or ())
     finally:
         store.close()
-    print(f"user {args.name} added ({args.role}{', team ' + args.team if args.team else ''})")
+    team = f", team {args.team}" if args.team else ""
+    leads = f", leads {', '.join(args.leads)}" if args.leads else ""
+    print(f"user {args.name} added ({args.role}{team}{leads})")
     return 0
 
 
 def cmd_users_list(args: argparse.Namespace) -> int:
     store = _open()
     try:
-        users = store.users.list_users()
+        accounts = store.users.accounts()
     finally:
         store.close()
-    for name, role, team, can_log_in in users:
-        login = "" if can_log_in else "  (no password yet)"
-        print(f"{name:<24}{role:<10}{team or '-':<20}{login}")
+    for account in accounts:
+        login = "" if account.can_sign_in else "  (no password yet)"
+        leads = f"  leads {', '.join(account.leads)}" if account.leads else ""
+        print(f"{account.name:<24}{account.role:<10}{account.team or '-':<20}{leads}{login}")
+    return 0
+
+
+def cmd_users_passwd(args: argparse.Namespace) -> int:
+    password = _password(args)
+    store = _open()
+    try:
+        store.users.set_password(args.name, password)
+    finally:
+        store.close()
+    print(f"password of {args.name} changed")
+    return 0
+
+
+def cmd_users_remove(args: argparse.Namespace) -> int:
+    store = _open()
+    try:
+        deleted = store.delete_user(args.name)
+    finally:
+        store.close()
+    print(f"user {args.name} removed with {deleted} session(s), audio included")
     return 0
 
 
@@ -120,11 +144,24 @@ def add_store_commands(commands: Any) -> None:
     add = user_commands.add_parser("add", help="add an account (password asked if not given)")
     add.add_argument("name", help="login name")
     add.add_argument("--role", required=True, choices=["trainee", "trainer", "admin"])
-    add.add_argument("--team", help="team name (created if new)")
+    add.add_argument("--team", help="the team they belong to (created if new)")
+    add.add_argument(
+        "--leads", action="append", metavar="TEAM",
+        help="a trainer: another team whose sessions they review (repeatable)",
+    )  # fmt: skip
     add.add_argument("--password", help="else VOICESIM_PASSWORD, else asked at the terminal")
     add.set_defaults(handler=cmd_users_add)
     listing = user_commands.add_parser("list", help="list accounts")
     listing.set_defaults(handler=cmd_users_list)
+    passwd = user_commands.add_parser("passwd", help="set a new password")
+    passwd.add_argument("name", help="login name")
+    passwd.add_argument("--password", help="else VOICESIM_PASSWORD, else asked at the terminal")
+    passwd.set_defaults(handler=cmd_users_passwd)
+    remove = user_commands.add_parser(
+        "remove", help="remove an account with all its sessions and their audio"
+    )
+    remove.add_argument("name", help="login name")
+    remove.set_defaults(handler=cmd_users_remove)
 
     retention = commands.add_parser("retention", help="delete old sessions and their audio")
     retention_commands = retention.add_subparsers(

@@ -100,6 +100,15 @@ class Base(DeclarativeBase):
     }
 
 
+# Which teams a trainer leads, besides their own: a trainer reviews the sessions of all of them.
+team_trainers = sa.Table(
+    "team_trainers",
+    Base.metadata,
+    sa.Column("team_id", sa.ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
 class Team(Base):
     __tablename__ = "teams"
 
@@ -124,6 +133,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
     team: Mapped[Team | None] = relationship(back_populates="members")
+    led_teams: Mapped[list[Team]] = relationship(secondary=team_trainers, order_by="Team.name")
 
 
 class PracticeSession(Base):

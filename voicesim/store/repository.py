@@ -16,10 +16,11 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from voicesim.core.labels import Label
-from voicesim.errors import StoreError
+from voicesim.errors import NotFoundError, StoreError
 from voicesim.sessions import data_dir
+from voicesim.store.access import Viewer, visible_sessions
 from voicesim.store.database import Database
-from voicesim.store.importer import fill_session, read_session_file
+from voicesim.store.importer import TIMING_FIELDS, fill_session, read_session_file
 from voicesim.store.models import (
     AckKind,
     Acknowledgement,
@@ -129,8 +130,10 @@ class SessionRepository:
         sort: str = "-started_at",
         page: int = 1,
         page_size: int = 50,
+        viewer: Viewer | None = None,
     ) -> SessionPage:
-        """A page of sessions; ``sort`` is a column name, ``-`` first for descending."""
+        """A page of the sessions ``viewer`` may see (all when None); ``sort`` is a column
+        name, ``-`` first for descending."""
         if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
             raise StoreError(f"page must be >= 1 and page_size 1-{MAX_PAGE_SIZE}")
         column = SORT_COLUMNS.get(sort.lstrip("-"))
@@ -140,7 +143,7 @@ class SessionRepository:
         query = (
             select(PracticeSession, User.name)
             .join(User)
-            .where(*_conditions(filters or SessionFilter()))
+            .where(visible_sessions(viewer), *_conditions(filters or SessionFilter()))
         )
         with self.database.session() as session:
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -166,13 +169,14 @@ class SessionRepository:
             ]
         return SessionPage(items, total, page, page_size)
 
-    def get_session(self, session_id: int) -> dict[str, Any]:
+    def get_session(self, session_id: int, viewer: Viewer | None = None) -> dict[str, Any]:
         """A session with its turns, labels and annotations, ready for JSON."""
         with self.database.session() as session:
-            row = _load(session, session_id)
+            row = _load(session, session_id, viewer)
             return {
                 "id": row.id,
                 "trainee": row.trainee.name,
+                "trainee_id": row.trainee_id,
                 "persona": row.persona_id,
                 "language": row.language,
                 "title": row.title,
@@ -188,7 +192,11 @@ class SessionRepository:
                 "call_audio_file": row.call_audio_file,
                 "engine": row.engine,
                 "model": row.model,
-                "closing": {"caller": row.closing_line, "rule": row.closing_rule},
+                "closing": {
+                    "caller": row.closing_line,
+                    "rule": row.closing_rule,
+                    "reason": row.closing_reason,
+                },
                 "turns": [_turn_dict(turn) for turn in row.turns],
                 "acknowledgements": [
                     {
@@ -209,6 +217,7 @@ class SessionRepository:
         comment: str | None = None,
         label_added: str | None = None,
         label_removed: str | None = None,
+        viewer: Viewer | None = None,
     ) -> int:
         """A trainer's comment on a turn and/or a label correction, stamped with author and time."""
         for label in (label_added, label_removed):
@@ -217,10 +226,10 @@ class SessionRepository:
         if not (comment or label_added or label_removed):
             raise StoreError("an annotation needs a comment or a label correction")
         with self.database.session() as session:
-            row = _load(session, session_id)
+            row = _load(session, session_id, viewer)
             turn = next((t for t in row.turns if t.index == turn_index), None)
             if turn is None:
-                raise StoreError(f"session {session_id} has no turn {turn_index}")
+                raise NotFoundError(f"session {session_id} has no turn {turn_index}")
             user = find_user(session, author)
             if user is None:
                 raise StoreError(f"no user named {author!r}; add one with `voicesim users add`")
@@ -256,7 +265,7 @@ class SessionRepository:
             if turn_index is not None:
                 turn = next((t for t in row.turns if t.index == turn_index), None)
                 if turn is None:
-                    raise StoreError(f"session {session_id} has no turn {turn_index}")
+                    raise NotFoundError(f"session {session_id} has no turn {turn_index}")
             answer = Acknowledgement(
                 session=row, turn_id=turn.id if turn else None, user=row.trainee,
                 kind=parsed, comment=comment,
@@ -265,10 +274,42 @@ class SessionRepository:
             session.flush()
             return answer.id
 
-    def delete_session(self, session_id: int) -> None:
+    def delete_session(self, session_id: int, viewer: Viewer | None = None) -> None:
         """Delete the rows and the session folder (its audio); the rows stay if that fails."""
         with self.database.session() as session:
-            self._delete(session, _load(session, session_id))
+            self._delete(session, _load(session, session_id, viewer))
+
+    def session_ids_of(self, trainee: str) -> list[int]:
+        with self.database.session() as session:
+            return list(
+                session.scalars(
+                    select(PracticeSession.id).join(User).where(User.name == trainee)
+                ).all()
+            )
+
+    def audio_path(
+        self, session_id: int, turn_index: int | None = None, viewer: Viewer | None = None
+    ) -> Path:
+        """The call's recording (``turn_index`` None) or one reply's, checked to exist and to
+        lie inside the session folder: a path is never taken from a request."""
+        with self.database.session() as session:
+            row = _load(session, session_id, viewer)
+            if turn_index is None:
+                name, what = row.call_audio_file, f"session {session_id}"
+            else:
+                turn = next((t for t in row.turns if t.index == turn_index), None)
+                if turn is None:
+                    raise NotFoundError(f"session {session_id} has no turn {turn_index}")
+                name, what = turn.audio_file, f"session {session_id}, turn {turn_index},"
+            folder = self.folder_path(row.folder).resolve()
+        if not name:
+            raise NotFoundError(f"{what} has no recording (a typed call, or silence)")
+        path = (folder / name).resolve()
+        if not path.is_relative_to(folder):
+            raise NotFoundError(f"{what}: its audio file {name!r} lies outside the session folder")
+        if not path.is_file():
+            raise NotFoundError(f"{what}: the audio file {name} is missing from {folder}")
+        return path
 
     def apply_retention(self, days: int, now: datetime | None = None) -> int:
         """Delete every session (rows and audio) started more than ``days`` days ago."""
@@ -300,10 +341,11 @@ class SessionRepository:
             ) from error
 
 
-def _load(session: Session, session_id: int) -> PracticeSession:
+def _load(session: Session, session_id: int, viewer: Viewer | None = None) -> PracticeSession:
     row = session.scalars(
         select(PracticeSession)
-        .where(PracticeSession.id == session_id)
+        .join(User, PracticeSession.trainee_id == User.id)
+        .where(PracticeSession.id == session_id, visible_sessions(viewer))
         .options(
             selectinload(PracticeSession.trainee),
             selectinload(PracticeSession.acknowledgements),
@@ -314,7 +356,7 @@ def _load(session: Session, session_id: int) -> PracticeSession:
         )
     ).one_or_none()
     if row is None:
-        raise StoreError(f"no session with id {session_id}; see the session list for valid ids")
+        raise NotFoundError(f"no session with id {session_id}; see the session list for valid ids")
     return row
 
 
@@ -362,6 +404,7 @@ def _turn_dict(turn: Turn) -> dict[str, Any]:
         "to_level": turn.to_level,
         "speaking_s": turn.speaking_s,
         "response_latency_s": turn.response_latency_s,
+        "timing": {name: getattr(turn, name) for name in TIMING_FIELDS},
         "audio_file": turn.audio_file,
         "annotations": [
             {

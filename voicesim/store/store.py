@@ -21,6 +21,15 @@ class Store:
     def close(self) -> None:
         self.database.dispose()
 
+    def delete_user(self, name: str) -> int:
+        """Remove an account with every session it practised, audio included; returns how
+        many sessions went. The database alone would keep the recordings on disk."""
+        session_ids = self.sessions.session_ids_of(name)
+        for session_id in session_ids:
+            self.sessions.delete_session(session_id)
+        self.users.delete_user(name)
+        return len(session_ids)
+
 
 def open_store(url: str | None = None, data_folder: Path | None = None) -> Store:
     """The store at ``url`` (default ``VOICESIM_DATABASE_URL`` or SQLite in the data folder)."""

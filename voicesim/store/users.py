@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from voicesim.errors import StoreError
+from voicesim.errors import NotFoundError, StoreError
+from voicesim.store.access import Viewer, viewer_of
 from voicesim.store.database import Database
 from voicesim.store.models import Role, Team, User
 
@@ -29,6 +33,13 @@ def find_user(session: Session, name: str) -> User | None:
     return session.scalars(select(User).where(User.name == name)).one_or_none()
 
 
+def _existing(session: Session, name: str) -> User:
+    user = find_user(session, name)
+    if user is None:
+        raise NotFoundError(f"no user named {name!r}; see `voicesim users list`")
+    return user
+
+
 def team_named(session: Session, name: str) -> Team:
     team = session.scalars(select(Team).where(Team.name == name)).one_or_none()
     if team is None:
@@ -38,22 +49,49 @@ def team_named(session: Session, name: str) -> Team:
     return team
 
 
+@dataclass(frozen=True)
+class Account:
+    """One row of the account list."""
+
+    id: int
+    name: str
+    role: Role
+    team: str | None  # the team they belong to
+    leads: tuple[str, ...]  # the other teams a trainer reviews
+    can_sign_in: bool  # has a password
+
+
+def check_password(name: str, password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise StoreError(
+            f"user {name!r}: the password must have at least {MIN_PASSWORD_LENGTH} characters"
+        )
+
+
 class UserRepository:
-    """Accounts: add, list, verify a password."""
+    """Accounts: add, list, verify a password, change one, remove an account."""
 
     def __init__(self, database: Database):
         self.database = database
 
-    def add_user(self, name: str, role: str, password: str, team: str | None = None) -> int:
-        """Create an account; a trainee first seen in an imported session gets its login here."""
+    def add_user(
+        self,
+        name: str,
+        role: str,
+        password: str,
+        team: str | None = None,
+        leads: Sequence[str] = (),
+    ) -> int:
+        """Create an account; a trainee first seen in an imported session gets its login here.
+
+        ``leads`` names the teams a trainer reviews besides their own ``team``."""
         name = name.strip()
         if not name:
             raise StoreError("a user name cannot be empty")
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise StoreError(
-                f"user {name!r}: the password must have at least {MIN_PASSWORD_LENGTH} characters"
-            )
+        check_password(name, password)
         parsed_role = parse_role(role)
+        if leads and parsed_role is not Role.TRAINER:
+            raise StoreError(f"user {name!r}: only a trainer leads teams (--leads)")
         with self.database.session() as session:
             user = find_user(session, name)
             if user is not None and user.password_hash is not None:
@@ -66,8 +104,56 @@ class UserRepository:
             user.role = parsed_role
             user.password_hash = _hasher.hash(password)
             user.team = team_named(session, team) if team else None
+            user.led_teams = [team_named(session, led) for led in dict.fromkeys(leads)]
             session.flush()
             return user.id
+
+    def set_password(self, name: str, password: str) -> None:
+        check_password(name, password)
+        with self.database.session() as session:
+            _existing(session, name).password_hash = _hasher.hash(password)
+
+    def delete_user(self, name: str) -> None:
+        """Remove an account; ``Store.delete_user`` removes its sessions' audio first."""
+        with self.database.session() as session:
+            session.delete(_existing(session, name))
+
+    def authenticate(self, name: str, password: str) -> Viewer | None:
+        """The signed-in viewer, or None for a wrong name or password (same time for both)."""
+        if not self.verify_password(name, password):
+            return None
+        with self.database.session() as session:
+            return viewer_of(session, _existing(session, name))
+
+    def viewer(self, user_id: int) -> Viewer | None:
+        """Who a session cookie belongs to now (None once the account is gone)."""
+        with self.database.session() as session:
+            user = session.get(User, user_id)
+            if user is None or user.password_hash is None:
+                return None
+            return viewer_of(session, user)
+
+    def has_login(self) -> bool:
+        """Whether any account can sign in (a fresh install has none)."""
+        with self.database.session() as session:
+            return session.scalar(
+                select(User.id).where(User.password_hash.is_not(None)).limit(1)
+            ) is not None
+
+    def accounts(self) -> list[Account]:
+        with self.database.session() as session:
+            users = session.scalars(select(User).order_by(User.name)).all()
+            return [
+                Account(
+                    id=u.id,
+                    name=u.name,
+                    role=Role(u.role),
+                    team=u.team.name if u.team else None,
+                    leads=tuple(t.name for t in u.led_teams),
+                    can_sign_in=u.password_hash is not None,
+                )
+                for u in users
+            ]
 
     def verify_password(self, name: str, password: str) -> bool:
         with self.database.session() as session:
@@ -82,12 +168,3 @@ class UserRepository:
             if _hasher.check_needs_rehash(stored):  # parameters got stronger since
                 user.password_hash = _hasher.hash(password)
             return True
-
-    def list_users(self) -> list[tuple[str, Role, str | None, bool]]:
-        """(name, role, team, has a password) for every account, by name."""
-        with self.database.session() as session:
-            users = session.scalars(select(User).order_by(User.name)).all()
-            return [
-                (u.name, u.role, u.team.name if u.team else None, u.password_hash is not None)
-                for u in users
-            ]
