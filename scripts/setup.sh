@@ -54,7 +54,7 @@ if ! .venv/bin/python -c 'import torch' 2>/dev/null; then
 fi
 
 say "voicesim and its Python packages"
-"${PIP[@]}" -e ".[speech,store,batch,dev]"
+"${PIP[@]}" -e ".[speech,store,batch,web,dev]"
 # openai-whisper without its dependencies: they would add triton (about 1 GB, useless on CPU);
 # its real requirements are in the speech extra.
 "${PIP[@]}" --no-deps "openai-whisper==20250625"

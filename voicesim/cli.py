@@ -108,11 +108,14 @@ def cmd_practice(args: argparse.Namespace) -> int:
             )
         record = run_interactive(persona, args.seed, Screen())
     if not args.no_save:
-        from voicesim.sessions import new_session_folder, save_session
+        from voicesim.sessions import new_session_folder, record_in_database, save_session
 
         saved = save_session(record, new_session_folder(record), trainee=args.trainee)
-        if not args.json:
-            print(f"\nSession saved: {saved}")
+        stored = record_in_database(saved.parent, args.trainee)
+        if args.json:
+            print(f"voicesim: session saved: {saved}; {stored}", file=sys.stderr)
+        else:
+            print(f"\nSession saved: {saved}\n  {stored}")
     if args.json:
         print(json.dumps(record.to_dict(), ensure_ascii=False))
     return 0
@@ -170,17 +173,19 @@ def cmd_models_prepare(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """The main job on its defaults: two scripted calls, a good trainee and a rude one."""
     from voicesim.core.personas import find_persona
-    from voicesim.demo import DEMO_PERSONA, DEMO_REPLIES
+    from voicesim.demo import DEMO_PERSONA, DEMO_REPLIES, DEMO_TRAINEES
     from voicesim.practice_text import run_scripted
+    from voicesim.sessions import new_session_folder, record_in_database, save_session
     from voicesim.terminal import Screen
 
     persona = find_persona(_personas(args), DEMO_PERSONA, "en")
-    for title, replies in DEMO_REPLIES.items():
+    for (title, replies), trainee in zip(DEMO_REPLIES.items(), DEMO_TRAINEES, strict=True):
         print(f"\n######## Demo: {title} ########\n")
-        run_scripted(persona, replies, seed=1, screen=Screen())
+        record = run_scripted(persona, replies, seed=1, screen=Screen())
+        saved = save_session(record, new_session_folder(record), trainee=trainee)
+        print(f"\nSession saved: {saved}\n  {record_in_database(saved.parent, trainee)}")
+    print("\nReview both calls in your browser: voicesim serve")
     return 0
-
-
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -249,8 +254,14 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="watch two scripted calls: a good trainee and a rude one"
     )
     demo.set_defaults(handler=cmd_demo)
-    from voicesim.store.commands import add_store_commands; add_store_commands(commands)  # noqa: E702, I001
-    from voicesim.batch.commands import add_batch_command; add_batch_command(commands)  # noqa: E702, I001
+    # Each of these imports only argparse-level code; their packages load when a command runs.
+    from voicesim.batch.commands import add_batch_command
+    from voicesim.store.commands import add_store_commands
+    from voicesim.web.commands import add_serve_command
+
+    add_store_commands(commands)
+    add_batch_command(commands)
+    add_serve_command(commands)
     return parser
 
 

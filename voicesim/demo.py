@@ -1,6 +1,8 @@
 """The demo call that setup ends with: the same caller, a trainee who listens and one who argues."""
 
 DEMO_PERSONA = "valentine-gift"
+# Saved under these trainee names, so the web app shows one listener and one arguer.
+DEMO_TRAINEES = ("demo-listener", "demo-arguer")
 DEMO_REPLIES: dict[str, list[str]] = {
     "a trainee who listens": [
         "Oh no, I'm so sorry your gift hasn't arrived. That sounds really stressful. "

@@ -7,7 +7,7 @@ import argparse
 from voicesim.core.call import CallRecord
 from voicesim.core.personas import Persona
 from voicesim.practice_options import voice_settings
-from voicesim.sessions import new_session_folder, sessions_dir
+from voicesim.sessions import new_session_folder, record_in_database, sessions_dir
 from voicesim.terminal import Screen
 
 
@@ -66,4 +66,5 @@ def run_voice_call(persona: Persona, args: argparse.Namespace) -> int:
         )
         record: CallRecord = call.run()
     screen.write(f"\nSession saved: {folder} (call.wav: caller left, you right)")
+    screen.write(f"  {record_in_database(folder, settings.trainee)}")
     return 0 if record.closing is not None else 1

@@ -64,3 +64,32 @@ def save_session(
     partial.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
     partial.replace(target)
     return target
+
+
+def record_in_database(folder: Path, trainee: str) -> str:
+    """Add a saved session folder to the session database, for the trainer web app.
+
+    Returns one line for the user. The folder is already safe on disk, so a database that
+    cannot be reached costs nothing: the line says how to import the folder later.
+    """
+    try:
+        from voicesim.store.store import open_store
+    except ImportError as error:  # the store extra is not installed
+        return (
+            f"not added to the session database ({error.name} is missing: "
+            "pip install 'voicesim[store]'); the session folder is kept"
+        )
+    from voicesim.errors import StoreError
+
+    try:
+        store = open_store()
+        try:
+            session_id = store.sessions.save_session_folder(folder, trainee)
+        finally:
+            store.close()
+    except StoreError as error:
+        return (
+            f"not added to the session database ({error}); "
+            f"import it later with `voicesim sessions import {folder}`"
+        )
+    return f"in the session database as session {session_id} (review it with `voicesim serve`)"

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from voicesim.core.labels import Label
 from voicesim.errors import NotFoundError, StoreError
-from voicesim.sessions import data_dir
+from voicesim.sessions import SESSION_FILE, data_dir, sessions_dir
 from voicesim.store.access import Viewer, visible_sessions
 from voicesim.store.database import Database
 from voicesim.store.importer import TIMING_FIELDS, fill_session, read_session_file
@@ -278,6 +278,26 @@ class SessionRepository:
         """Delete the rows and the session folder (its audio); the rows stay if that fails."""
         with self.database.session() as session:
             self._delete(session, _load(session, session_id, viewer))
+
+    def import_new_folders(self) -> int:
+        """Import saved session folders the database does not have yet (a call saved while
+        the database was unreachable); a folder that will not import is left for
+        ``voicesim sessions import`` to report."""
+        root = sessions_dir()
+        if not root.is_dir():
+            return 0
+        with self.database.session() as session:
+            known = set(session.scalars(select(PracticeSession.folder)).all())
+        imported = 0
+        for marker in sorted(root.glob(f"*/{SESSION_FILE}")):
+            if self.stored_folder(marker.parent) in known:
+                continue
+            try:
+                self.save_session_folder(marker.parent)
+            except StoreError:
+                continue
+            imported += 1
+        return imported
 
     def session_ids_of(self, trainee: str) -> list[int]:
         with self.database.session() as session:

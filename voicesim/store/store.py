@@ -7,6 +7,7 @@ from pathlib import Path
 
 from voicesim.store.batch_jobs import BatchJobRepository
 from voicesim.store.database import Database
+from voicesim.store.progress import ProgressRepository
 from voicesim.store.repository import SessionRepository
 from voicesim.store.users import UserRepository
 
@@ -17,6 +18,7 @@ class Store:
     sessions: SessionRepository  # practice sessions, turns, annotations, retention
     users: UserRepository  # accounts and passwords
     batch_jobs: BatchJobRepository  # batch scoring jobs and their per-file results
+    progress: ProgressRepository  # trainees' records over time, filter choices
 
     def close(self) -> None:
         self.database.dispose()
@@ -39,4 +41,5 @@ def open_store(url: str | None = None, data_folder: Path | None = None) -> Store
         SessionRepository(database, data_folder),
         UserRepository(database),
         BatchJobRepository(database),
+        ProgressRepository(database),
     )

@@ -136,9 +136,10 @@ class UserRepository:
     def has_login(self) -> bool:
         """Whether any account can sign in (a fresh install has none)."""
         with self.database.session() as session:
-            return session.scalar(
-                select(User.id).where(User.password_hash.is_not(None)).limit(1)
-            ) is not None
+            return (
+                session.scalar(select(User.id).where(User.password_hash.is_not(None)).limit(1))
+                is not None
+            )
 
     def accounts(self) -> list[Account]:
         with self.database.session() as session:

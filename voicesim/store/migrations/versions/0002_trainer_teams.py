@@ -24,11 +24,15 @@ def upgrade() -> None:
         sa.Column("team_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["team_id"], ["teams.id"], name=op.f("fk_team_trainers_team_id_teams"),
+            ["team_id"],
+            ["teams.id"],
+            name=op.f("fk_team_trainers_team_id_teams"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_team_trainers_user_id_users"),
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_team_trainers_user_id_users"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("team_id", "user_id", name=op.f("pk_team_trainers")),
