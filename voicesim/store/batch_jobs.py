@@ -38,6 +38,7 @@ class JobView:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    created_by_id: int | None = None  # who uploaded the files (None: from the command line)
 
     @property
     def progress(self) -> float:
@@ -101,6 +102,45 @@ class BatchJobRepository:
         with self.database.session() as session:
             return [dict(r.result) for r in _job(session, job_id).results]
 
+    def result_entries(self, job_id: int) -> list[ResultView]:
+        """The per-file rows with their ids (for links to each file's page)."""
+        with self.database.session() as session:
+            return [_result_view(r) for r in _job(session, job_id).results]
+
+    def result_entry(self, job_id: int, result_id: int) -> ResultView:
+        with self.database.session() as session:
+            row = session.get(BatchResult, result_id)
+            if row is None or row.job_id != job_id:
+                raise NotFoundError(f"batch job {job_id} has no result {result_id}")
+            return _result_view(row)
+
+    def unfinished_jobs(self) -> list[JobView]:
+        """Queued or running jobs, oldest first: what a restarted server must pick up."""
+        with self.database.session() as session:
+            jobs = session.scalars(
+                select(BatchJob)
+                .where(BatchJob.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+                .order_by(BatchJob.id)
+            ).all()
+            return [_view(job) for job in jobs]
+
+    def delete_job(self, job_id: int) -> None:
+        """The rows only; the web app deletes the uploaded files."""
+        with self.database.session() as session:
+            session.delete(_job(session, job_id))
+
+
+@dataclass(frozen=True)
+class ResultView:
+    id: int
+    file: str
+    error: str | None
+    result: dict[str, Any]
+
+
+def _result_view(row: BatchResult) -> ResultView:
+    return ResultView(row.id, row.file, row.error, dict(row.result))
+
 
 def _job(session: Session, job_id: int) -> BatchJob:
     job = session.get(BatchJob, job_id)
@@ -112,5 +152,5 @@ def _job(session: Session, job_id: int) -> BatchJob:
 def _view(job: BatchJob) -> JobView:
     return JobView(
         job.id, job.status, job.files_total, job.files_done, dict(job.settings), job.error,
-        job.created_at, job.started_at, job.finished_at,
+        job.created_at, job.started_at, job.finished_at, job.created_by_id,
     )  # fmt: skip

@@ -25,7 +25,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from voicesim import __version__
 from voicesim.errors import NotFoundError, VoicesimError
 from voicesim.store.store import Store
-from voicesim.web import api, exports, pages_people, pages_sessions
+from voicesim.web import api, batch_pages, exports, pages_people, pages_sessions
+from voicesim.web.batch_worker import BatchWorker, ScoreFile, real_scorer
 from voicesim.web.guards import BodyLimit, SecurityHeaders
 from voicesim.web.rendering import render
 from voicesim.web.security import CsrfFailed, Forbidden, NotSignedIn, SignedIn, sign_in_url
@@ -35,12 +36,20 @@ log = logging.getLogger("voicesim.web")
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-def create_app(store: Store, settings: WebSettings) -> FastAPI:
-    """The web app over ``store``; the caller owns the store and closes it."""
+def create_app(store: Store, settings: WebSettings, score_file: ScoreFile = real_scorer) -> FastAPI:
+    """The web app over ``store``; the caller owns the store and closes it.
+
+    ``score_file`` scores one uploaded file (tests pass a fast stand-in); the batch worker
+    runs while the app does (its lifespan)."""
+    worker = BatchWorker(store, settings.data_folder, score_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        worker.start()
+        try:
+            yield
+        finally:
+            worker.stop()
 
     app = FastAPI(
         title="voicesim",
@@ -54,6 +63,7 @@ def create_app(store: Store, settings: WebSettings) -> FastAPI:
     )
     app.state.store = store
     app.state.settings = settings
+    app.state.batch_worker = worker
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -71,6 +81,8 @@ def create_app(store: Store, settings: WebSettings) -> FastAPI:
     app.include_router(pages_people.router)
     app.include_router(api.router)
     app.include_router(exports.router)
+    app.include_router(batch_pages.pages)
+    app.include_router(batch_pages.api)
     _add_docs(app)
     _add_error_handlers(app)
     return app

@@ -142,3 +142,25 @@ class ProgressOut(BaseModel):
     resolved_rate: float | None
     per_persona: list[PersonaStatsOut]
     mean_ratings: dict[str, float | None]
+
+
+class BatchJobOut(BaseModel):
+    id: int
+    status: str = Field(description="queued | running | done | failed")
+    files_total: int
+    files_done: int = Field(description="finished files, failed ones included")
+    progress: float = Field(description="0.0 to 1.0")
+    error: str | None = Field(description="why the whole job failed")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    lang: str | None
+    agent_channel: str | None
+    engine: str | None
+
+
+class BatchResultOut(BaseModel):
+    id: int
+    file: str
+    error: str | None
+    result: dict[str, Any] = Field(description="the row `voicesim batch` writes for the file")
