@@ -108,6 +108,10 @@ def _add_docs(app: FastAPI) -> None:
             swagger_favicon_url="/static/docs/favicon.png",
         )
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> RedirectResponse:
+        return RedirectResponse("/static/favicon.svg", status_code=301)
+
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
         return RedirectResponse("/sessions", status_code=303)
