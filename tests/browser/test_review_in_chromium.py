@@ -65,7 +65,9 @@ def voice_session(tmp_path: Path) -> Path:
 def server(tmp_path: Path, private_data_dir: Path) -> Iterator[tuple[str, int]]:
     """`voicesim serve` on a free port, with a trainer and alice's stored voice session."""
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: the browser test needs Debian's chromium (scripts/setup.sh)")
+        pytest.fail(
+            f"{CHROMIUM} not found: the browser test needs Debian's chromium (scripts/setup.sh)"
+        )
     folder = voice_session(tmp_path)
     store = open_store()
     try:
@@ -88,7 +90,9 @@ def server(tmp_path: Path, private_data_dir: Path) -> Iterator[tuple[str, int]]:
                 break
             except OSError:
                 if process.poll() is not None:
-                    pytest.fail(f"voicesim serve exited: {process.stdout.read() if process.stdout else ''}")
+                    pytest.fail(
+                        f"voicesim serve exited: {process.stdout.read() if process.stdout else ''}"
+                    )
                 time.sleep(0.2)
         else:
             pytest.fail("voicesim serve did not start listening within 30 s")
@@ -167,4 +171,3 @@ def test_a_trainer_reviews_a_voice_session_in_chromium(server: tuple[str, int]) 
         browser.close()
     assert (artifacts / "review-page.png").stat().st_size > 20_000
     assert not problems, f"errors in the browser console: {problems}"
-
