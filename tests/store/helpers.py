@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,20 @@ def practice_folder(tmp_path: Path, trainee: str = "alice") -> Path:
     replies = tmp_path / "replies.txt"
     replies.write_text(REPLIES, encoding="utf-8")
     before = set(sessions_dir().glob("*")) if sessions_dir().exists() else set()
-    code = main(
-        ["practice", "--persona", "valentine-gift", "--text", "--replies", str(replies),
-         "--seed", "1", "--json", "--trainee", trainee]
-    )  # fmt: skip
+    # The command also records the call in the session database; point that at a scratch
+    # file, so a test's own database holds only the sessions the test imports.
+    saved_url = os.environ.get("VOICESIM_DATABASE_URL")
+    os.environ["VOICESIM_DATABASE_URL"] = f"sqlite:///{tmp_path / 'practice-scratch.db'}"
+    try:
+        code = main(
+            ["practice", "--persona", "valentine-gift", "--text", "--replies", str(replies),
+             "--seed", "1", "--json", "--trainee", trainee]
+        )  # fmt: skip
+    finally:
+        if saved_url is None:
+            del os.environ["VOICESIM_DATABASE_URL"]
+        else:
+            os.environ["VOICESIM_DATABASE_URL"] = saved_url
     assert code == 0
     (folder,) = set(sessions_dir().glob("*")) - before
     return folder

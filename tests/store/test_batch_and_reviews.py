@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,36 @@ def test_a_batch_job_runs_and_keeps_each_files_result(store: Store) -> None:
         store.batch_jobs.set_status(job_id, JobStatus.RUNNING)
     with pytest.raises(StoreError, match="no batch job with id 999"):
         store.batch_jobs.get_job(999)
+
+
+def test_retention_deletes_old_finished_jobs_with_their_uploads(
+    store: Store, data_dir: Path
+) -> None:
+    def job_with_upload(name: str, status: JobStatus) -> tuple[int, Path]:
+        folder = data_dir / "uploads" / name
+        folder.mkdir(parents=True)
+        (folder / "001-a.wav").write_bytes(b"RIFF....WAVE")
+        job_id = store.batch_jobs.create_job({"folder": f"uploads/{name}"}, 1)
+        store.batch_jobs.set_status(job_id, JobStatus.RUNNING)
+        if status is not JobStatus.RUNNING:
+            store.batch_jobs.set_status(job_id, status)
+        return job_id, folder
+
+    _, done_folder = job_with_upload("old-done", JobStatus.DONE)
+    _, failed_folder = job_with_upload("old-failed", JobStatus.FAILED)
+    running, running_folder = job_with_upload("still-running", JobStatus.RUNNING)
+    outside = data_dir / "sessions"
+    outside.mkdir(parents=True)
+    escaping = store.batch_jobs.create_job({"folder": "uploads/../sessions"}, 0)
+    store.batch_jobs.set_status(escaping, JobStatus.FAILED)
+    with pytest.raises(StoreError, match="is still running: delete it once it has finished"):
+        store.batch_jobs.delete_job(running)
+    later = datetime.now(UTC) + timedelta(days=31)
+    assert store.batch_jobs.apply_retention(30) == 0  # nothing is that old yet
+    assert store.batch_jobs.apply_retention(30, now=later) == 3
+    assert not done_folder.exists() and not failed_folder.exists()
+    assert running_folder.exists() and outside.exists()  # never outside uploads/
+    assert [j.id for j in store.batch_jobs.list_jobs()] == [running]
 
 
 def test_trainees_acknowledge_or_dispute(store: Store, tmp_path: Path) -> None:

@@ -67,7 +67,9 @@ def test_sessions_import_and_retention(
     assert store.sessions.list_sessions().total == 2
     monkeypatch.setenv("VOICESIM_RETENTION_DAYS", "30")
     code, out, _ = run(capsys, "retention", "apply")
-    assert code == 0 and out.startswith("1 session(s) older than 30 day(s) deleted")
+    assert code == 0 and out.startswith(
+        "1 session(s) and 0 finished batch job(s) older than 30 day(s) deleted"
+    )
     assert not old.exists() and source.exists()
     code, out, _ = run(capsys, "retention", "apply", "--days", "1")
     assert code == 0 and out.startswith("0 session(s)")

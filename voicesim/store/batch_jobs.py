@@ -7,17 +7,22 @@ app can show progress as ``files_done / files_total``.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voicesim.errors import NotFoundError, StoreError
+from voicesim.sessions import data_dir
 from voicesim.store.database import Database
 from voicesim.store.models import BatchJob, BatchResult, JobStatus, utc_now
 from voicesim.store.users import find_user
+
+UPLOADS = "uploads"  # uploaded recordings live in <data folder>/uploads/<job folder>/
 
 ALLOWED = {
     JobStatus.QUEUED: {JobStatus.RUNNING, JobStatus.FAILED},
@@ -49,8 +54,18 @@ class JobView:
 
 
 class BatchJobRepository:
-    def __init__(self, database: Database):
+    def __init__(self, database: Database, data_folder: Path | None = None):
         self.database = database
+        self.data_folder = (data_folder or data_dir()).expanduser().resolve()
+
+    def upload_folder(self, settings: dict[str, Any]) -> Path | None:
+        """The job's uploaded recordings, when it has any inside the uploads folder."""
+        relative = str(settings.get("folder") or "")
+        root = self.data_folder / UPLOADS
+        folder = (self.data_folder / relative).resolve()
+        if not relative or not folder.is_relative_to(root) or folder == root:
+            return None
+        return folder
 
     def create_job(
         self, settings: dict[str, Any], files_total: int, created_by: str | None = None
@@ -93,7 +108,9 @@ class BatchJobRepository:
         """Newest first."""
         with self.database.session() as session:
             jobs = session.scalars(
-                select(BatchJob).order_by(BatchJob.created_at.desc(), BatchJob.id.desc()).limit(limit)
+                select(BatchJob)
+                .order_by(BatchJob.created_at.desc(), BatchJob.id.desc())
+                .limit(limit)
             ).all()
             return [_view(job) for job in jobs]
 
@@ -125,9 +142,32 @@ class BatchJobRepository:
             return [_view(job) for job in jobs]
 
     def delete_job(self, job_id: int) -> None:
-        """The rows only; the web app deletes the uploaded files."""
+        """A finished job: its rows and its uploaded recordings (personal data)."""
         with self.database.session() as session:
-            session.delete(_job(session, job_id))
+            job = _job(session, job_id)
+            if job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+                raise StoreError(
+                    f"batch job {job_id} is still {job.status}: delete it once it has finished"
+                )
+            folder = self.upload_folder(job.settings)
+            session.delete(job)
+            session.flush()
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def apply_retention(self, days: int, now: datetime | None = None) -> int:
+        """Delete finished jobs created more than ``days`` days ago, uploads included."""
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
+        with self.database.session() as session:
+            ids = session.scalars(
+                select(BatchJob.id).where(
+                    BatchJob.created_at < cutoff,
+                    BatchJob.status.in_([JobStatus.DONE, JobStatus.FAILED]),
+                )
+            ).all()
+        for job_id in ids:
+            self.delete_job(job_id)
+        return len(ids)
 
 
 @dataclass(frozen=True)

@@ -104,9 +104,13 @@ def cmd_retention_apply(args: argparse.Namespace) -> int:
     store = _open()
     try:
         deleted = store.sessions.apply_retention(days)
+        jobs = store.batch_jobs.apply_retention(days)
     finally:
         store.close()
-    print(f"{deleted} session(s) older than {days} day(s) deleted, audio included")
+    print(
+        f"{deleted} session(s) and {jobs} finished batch job(s) older than {days} day(s) "
+        "deleted, audio and uploads included"
+    )
     return 0
 
 

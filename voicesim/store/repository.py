@@ -260,7 +260,9 @@ class SessionRepository:
         with self.database.session() as session:
             row = _load(session, session_id)
             if row.trainee.name != trainee:
-                raise StoreError(f"session {session_id} belongs to {row.trainee.name}, not {trainee}")
+                raise StoreError(
+                    f"session {session_id} belongs to {row.trainee.name}, not {trainee}"
+                )
             turn = None
             if turn_index is not None:
                 turn = next((t for t in row.turns if t.index == turn_index), None)
@@ -347,7 +349,9 @@ class SessionRepository:
     def _delete(self, session: Session, row: PracticeSession) -> None:
         folder = self.folder_path(row.folder)
         if folder.resolve() in (self.data_folder, *self.data_folder.parents):
-            raise StoreError(f"session {row.id}: refusing to delete {folder} (not a session folder)")
+            raise StoreError(
+                f"session {row.id}: refusing to delete {folder} (not a session folder)"
+            )
         session.delete(row)
         session.flush()
         try:

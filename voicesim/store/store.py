@@ -40,6 +40,6 @@ def open_store(url: str | None = None, data_folder: Path | None = None) -> Store
         database,
         SessionRepository(database, data_folder),
         UserRepository(database),
-        BatchJobRepository(database),
+        BatchJobRepository(database, data_folder),
         ProgressRepository(database),
     )

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from voicesim.batch.results import CSV_COLUMNS, flat_row
-from voicesim.errors import NotFoundError, VoicesimError
+from voicesim.errors import NotFoundError
 from voicesim.store.access import Viewer
 from voicesim.store.batch_jobs import JobView
 from voicesim.store.store import Store
@@ -23,7 +23,6 @@ from voicesim.web.batch_uploads import (
     CHANNELS,
     ENGINES,
     UploadChoices,
-    delete_upload,
     receive_upload,
     upload_path,
 )
@@ -159,16 +158,10 @@ def file_audio(
 
 
 @pages.post("/batch/{job_id}/delete")
-def delete_job_page(
-    request: Request, job_id: int, viewer: Reviewer, store: StoreDep
-) -> RedirectResponse:
-    job = _visible_job(store, job_id, viewer)
-    if str(job.status) in ("queued", "running"):
-        raise VoicesimError(
-            f"batch job {job_id} is still {job.status}: delete it once it has finished"
-        )
+def delete_job_page(job_id: int, viewer: Reviewer, store: StoreDep) -> RedirectResponse:
+    """A finished job goes with its uploaded recordings."""
+    _visible_job(store, job_id, viewer)
     store.batch_jobs.delete_job(job_id)
-    delete_upload(request.app.state.settings.data_folder, job.settings)
     return RedirectResponse("/batch", status_code=303)
 
 

@@ -21,11 +21,11 @@ from voicesim.batch.sniff import HEAD_BYTES, upload_problem
 from voicesim.core.lexicon import SUPPORTED_LANGUAGES
 from voicesim.errors import VoicesimError
 from voicesim.store.access import Viewer
+from voicesim.store.batch_jobs import UPLOADS
 from voicesim.store.store import Store
 
 ENGINES = ("faster-whisper", "openai-whisper")
 CHANNELS = ("left", "right")
-UPLOADS = "uploads"
 
 
 @dataclass(frozen=True)
@@ -109,16 +109,6 @@ def receive_upload(
         "rejected": rejected,
     }
     return store.batch_jobs.create_job(settings, len(accepted) + len(rejected), viewer.name)
-
-
-def delete_upload(data_folder: Path, settings: dict[str, Any]) -> None:
-    """Remove a job's uploaded files (recordings are personal data)."""
-    relative = str(settings.get("folder") or "")
-    if not relative.startswith(f"{UPLOADS}/"):
-        return
-    folder = (data_folder / relative).resolve()
-    if folder.is_relative_to((data_folder / UPLOADS).resolve()):
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def upload_path(data_folder: Path, settings: dict[str, Any], name: str) -> Path | None:
