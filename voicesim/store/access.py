@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from voicesim.store.models import PracticeSession, Role, User, team_trainers
@@ -51,10 +51,16 @@ def visible_sessions(viewer: Viewer | None) -> ColumnElement[bool]:
         return own
     if not viewer.team_ids:
         return own
-    return or_(own, User.team_id.in_(sorted(viewer.team_ids)))
+    # Trainees only: a fellow trainer or an admin in the same team keeps their calls.
+    teams_trainees = and_(User.role == Role.TRAINEE, User.team_id.in_(sorted(viewer.team_ids)))
+    return or_(own, teams_trainees)
 
 
 def may_see_trainee(viewer: Viewer | None, trainee: User) -> bool:
     if viewer is None or viewer.is_admin or trainee.id == viewer.id:
         return True
-    return viewer.role is Role.TRAINER and trainee.team_id in viewer.team_ids
+    return (
+        viewer.role is Role.TRAINER
+        and trainee.role is Role.TRAINEE
+        and trainee.team_id in viewer.team_ids
+    )

@@ -75,8 +75,9 @@ def create_app(store: Store, settings: WebSettings, score_file: ScoreFile = real
     app.add_middleware(BodyLimit, upload_bytes=settings.max_upload_bytes,
                        form_bytes=settings.max_form_bytes)  # fmt: skip
     app.add_middleware(SecurityHeaders)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # The longer prefix first: a mount at /static would also take /static/docs/... (404).
     app.mount("/static/docs", StaticFiles(directory=_swagger_assets()), name="docs-assets")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages_sessions.router)
     app.include_router(pages_people.router)
     app.include_router(api.router)

@@ -4,7 +4,9 @@ The session cookie (Starlette's, signed with the app's secret) holds only the us
 sign-in time and a CSRF token. The account is read again on every request, so a removed
 account or a changed role takes effect at once. Every state-changing request must carry the
 cookie's CSRF token, in the form field ``csrf_token`` or the ``X-CSRF-Token`` header: a page
-on another site can make the browser send the cookie, but cannot read the token.
+on another site can make the browser send the cookie, but cannot read the token. The one
+exception is ``POST /api/login`` with a JSON body, which an API client sends before it has a
+token (see ``_json_sign_in``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from voicesim.store.store import Store
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+API_LOGIN_PATH = "/api/login"
 
 
 class NotSignedIn(Exception):
@@ -50,9 +53,19 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def _json_sign_in(request: Request) -> bool:
+    """``POST /api/login`` with a JSON body: an API client has no token before it signs in.
+
+    Safe without one: another site's page can only send JSON after a CORS preflight, which
+    this app never answers, and a form it posts (urlencoded, multipart, text/plain) is not JSON.
+    """
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return request.url.path == API_LOGIN_PATH and content_type == "application/json"
+
+
 async def check_csrf(request: Request) -> None:
     """Dependency of every router: unsafe methods need the token."""
-    if request.method not in UNSAFE_METHODS:
+    if request.method not in UNSAFE_METHODS or _json_sign_in(request):
         return
     expected = request.session.get("csrf")
     given = request.headers.get(CSRF_HEADER)
@@ -62,7 +75,12 @@ async def check_csrf(request: Request) -> None:
         form = await request.form()  # cached by Starlette: the endpoint reads it again
         value = form.get(CSRF_FIELD)
         given = value if isinstance(value, str) else None
-    if not expected or not given or not secrets.compare_digest(str(expected), given):
+    # As bytes: compare_digest refuses str with non-ASCII characters (a 500, not a 403).
+    if (
+        not expected
+        or not given
+        or not secrets.compare_digest(str(expected).encode(), given.encode())
+    ):
         raise CsrfFailed()
 
 
