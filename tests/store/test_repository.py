@@ -97,7 +97,9 @@ def test_delete_removes_rows_and_audio(store: Store, tmp_path: Path) -> None:
     folder = variant(practice_folder(tmp_path), "voice", with_audio=True)
     session_id = store.sessions.save_session_folder(folder)
     saved = store.sessions.get_session(session_id)
-    assert saved["call_audio_file"] == "call.wav" and saved["turns"][0]["audio_file"] == "turn-01.wav"
+    assert (
+        saved["call_audio_file"] == "call.wav" and saved["turns"][0]["audio_file"] == "turn-01.wav"
+    )
     assert saved["turns"][0]["speaking_s"] == 1.0 and (folder / "turn-01.wav").exists()
     store.sessions.delete_session(session_id)
     assert not folder.exists()
@@ -148,3 +150,16 @@ def test_users_get_argon2_hashes(store: Store, tmp_path: Path) -> None:
         store.users.add_user("ann", "boss", "whatever123")
     with pytest.raises(StoreError, match="at least 8 characters"):
         store.users.add_user("ann", "trainer", "short")
+
+
+def test_a_removed_trainers_notes_stay_under_their_name(store: Store, tmp_path: Path) -> None:
+    session_id = store.sessions.save_session_folder(practice_folder(tmp_path, trainee="alice"))
+    store.users.add_user("tom", "trainer", "long enough")
+    store.sessions.add_annotation(session_id, 2, "tom", "mirror the feeling", None, "dismissive")
+    assert store.delete_user("tom") == 0  # tom practised nothing himself
+    (note,) = store.sessions.get_session(session_id)["turns"][1]["annotations"]
+    assert (note["author"], note["comment"], note["label_removed"]) == (
+        "tom",
+        "mirror the feeling",
+        "dismissive",
+    )

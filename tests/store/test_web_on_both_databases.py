@@ -40,4 +40,4 @@ def test_review_flow(store: Store, tmp_path: Path, data_dir: Path) -> None:
         page = client.get(f"/sessions/{session_id}").text
         assert "mirror the feeling" in page and 'data-state="removed"' in page
         exported = client.get("/export/turns.csv?trainee=alice").text
-        assert "-dismissive by tom at" in exported
+        assert "removed dismissive by tom at" in exported

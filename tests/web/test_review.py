@@ -73,7 +73,7 @@ def test_a_trainer_comments_and_corrects_a_turn_and_everyone_sees_it(
     assert row["scored_labels"] == "apology question"
     assert row["final_labels"] == "empathy question"
     stamp = made.isoformat(timespec="seconds")
-    assert row["corrections"] == f"+empathy by tom at {stamp}; -apology by tom at {stamp}"
+    assert row["corrections"] == f"added empathy by tom at {stamp}; removed apology by tom at {stamp}"
     assert row["comments"] == f"tom at {stamp}: Good open question, but name the problem."
     sessions = list(csv.DictReader(io.StringIO(tom.get("/export/sessions.csv").text)))
     summary = next(r for r in sessions if r["id"] == str(session_id))

@@ -117,7 +117,6 @@ def test_the_list_shows_each_sessions_facts(world: World, browsers: dict[str, Br
 
 BAD_QUERIES = [
     ("sort=colour", 400, "cannot sort by 'colour'; use one of: -started_at, started_at,"),
-    ("sort=", 400, "cannot sort by ''"),
     ("date_from=xx", 400, "date_from 'xx' is not a date: use YYYY-MM-DD"),
     ("date_to=2025-13-01", 400, "date_to '2025-13-01' is not a date: use YYYY-MM-DD"),
     ("outcome=nope", 400, "outcome 'nope' is not one of: resolved, hung_up, ended, ongoing"),

@@ -254,16 +254,18 @@ class Annotation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     turn_id: Mapped[int] = mapped_column(sa.ForeignKey("turns.id", ondelete="CASCADE"), index=True)
-    author_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    # NULL once the author's account is removed: the note stays, under author_name.
+    author_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
+    author_name: Mapped[str] = mapped_column(sa.String(100))  # as it was when written
     comment: Mapped[str | None] = mapped_column(sa.Text)
     label_added: Mapped[str | None] = mapped_column(sa.String(32))  # the scorer missed it
     label_removed: Mapped[str | None] = mapped_column(sa.String(32))  # the scorer was wrong
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
     turn: Mapped[Turn] = relationship(back_populates="annotations")
-    author: Mapped[User] = relationship()
+    author: Mapped[User | None] = relationship()
 
 
 class Acknowledgement(Base):

@@ -236,6 +236,7 @@ class SessionRepository:
             note = Annotation(
                 turn=turn,
                 author=user,
+                author_name=user.name,
                 comment=comment,
                 label_added=label_added,
                 label_removed=label_removed,
@@ -330,7 +331,10 @@ class SessionRepository:
         if not path.is_relative_to(folder):
             raise NotFoundError(f"{what}: its audio file {name!r} lies outside the session folder")
         if not path.is_file():
-            raise NotFoundError(f"{what}: the audio file {name} is missing from {folder}")
+            raise NotFoundError(
+                f"{what}: the audio file {name} is missing from the session folder "
+                "(deleted or moved on the server)"
+            )
         return path
 
     def apply_retention(self, days: int, now: datetime | None = None) -> int:
@@ -433,7 +437,7 @@ def _turn_dict(turn: Turn) -> dict[str, Any]:
         "annotations": [
             {
                 "id": a.id,
-                "author": a.author.name,
+                "author": a.author.name if a.author else a.author_name,
                 "comment": a.comment,
                 "label_added": a.label_added,
                 "label_removed": a.label_removed,

@@ -6,10 +6,8 @@ A job someone may not see answers 404, like one that does not exist.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -26,6 +24,7 @@ from voicesim.web.batch_uploads import (
     receive_upload,
     upload_path,
 )
+from voicesim.web.exports import csv_response
 from voicesim.web.rendering import render
 from voicesim.web.review import highlight
 from voicesim.web.schemas import BatchJobOut, BatchResultOut
@@ -69,16 +68,6 @@ def job_out(job: JobView) -> BatchJobOut:
     )  # fmt: skip
 
 
-def _csv(rows: list[dict[str, Any]], job_id: int) -> Response:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(CSV_COLUMNS), extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(flat_row(row))
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="batch-{job_id}.csv"'})  # fmt: skip
-
-
 # ---- pages ----
 
 
@@ -114,7 +103,8 @@ def job_page(request: Request, job_id: int, viewer: Reviewer, store: StoreDep) -
 @pages.get("/batch/{job_id}/results.csv")
 def job_csv(job_id: int, viewer: Reviewer, store: StoreDep) -> Response:
     _visible_job(store, job_id, viewer)
-    return _csv(store.batch_jobs.results(job_id), job_id)
+    rows = (flat_row(row) for row in store.batch_jobs.results(job_id))
+    return csv_response(rows, CSV_COLUMNS, f"batch-{job_id}.csv")
 
 
 @pages.get("/batch/{job_id}/results.json")

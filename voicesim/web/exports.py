@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -55,9 +55,9 @@ def _corrections(turn: dict[str, Any]) -> list[str]:
     for note in turn["annotations"]:
         at = _iso(note["created_at"])
         if note.get("label_added"):
-            lines.append(f"+{note['label_added']} by {note['author']} at {at}")
+            lines.append(f"added {note['label_added']} by {note['author']} at {at}")
         if note.get("label_removed"):
-            lines.append(f"-{note['label_removed']} by {note['author']} at {at}")
+            lines.append(f"removed {note['label_removed']} by {note['author']} at {at}")
     return lines
 
 
@@ -119,18 +119,32 @@ def turn_rows(session: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def json_ready(session: dict[str, Any]) -> dict[str, Any]:
-    """A full session with each turn's labels after corrections, times as ISO strings."""
+    """A full session with each turn's labels after corrections, times as ISO strings; the
+    server's own folder path stays on the server."""
     turns = [{**t, "final_labels": final_labels(t)} for t in session["turns"]]
-    ready: dict[str, Any] = _isoformat({**session, "turns": turns})
+    shared = {k: v for k, v in session.items() if k != "folder"}
+    ready: dict[str, Any] = _isoformat({**shared, "turns": turns})
     return ready
 
 
-def _csv(rows: Iterator[dict[str, Any]], columns: list[str], filename: str) -> Response:
+# A cell starting with one of these runs as a formula in a spreadsheet (CSV injection):
+# a trainee's reply "=HYPERLINK(...)" must open as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_response(rows: Iterable[dict[str, Any]], columns: Sequence[str], filename: str) -> Response:
+    """A CSV download whose text cells are safe to open in a spreadsheet."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        writer.writerow({k: "" if v is None else spreadsheet_safe(v) for k, v in row.items()})
     return Response(
         buffer.getvalue(),
         media_type="text/csv; charset=utf-8",
@@ -141,13 +155,13 @@ def _csv(rows: Iterator[dict[str, Any]], columns: list[str], filename: str) -> R
 @router.get("/export/sessions.csv", summary="Sessions and their scores as CSV")
 def sessions_csv(viewer: SignedIn, store: StoreDep, query: ListQueryDep) -> Response:
     rows = (session_row(s) for s in matching_sessions(store, query, viewer))
-    return _csv(rows, SESSION_COLUMNS, "voicesim-sessions.csv")
+    return csv_response(rows, SESSION_COLUMNS, "voicesim-sessions.csv")
 
 
 @router.get("/export/turns.csv", summary="Every turn with its labels and corrections as CSV")
 def turns_csv(viewer: SignedIn, store: StoreDep, query: ListQueryDep) -> Response:
     rows = (row for s in matching_sessions(store, query, viewer) for row in turn_rows(s))
-    return _csv(rows, TURN_COLUMNS, "voicesim-turns.csv")
+    return csv_response(rows, TURN_COLUMNS, "voicesim-turns.csv")
 
 
 @router.get("/export/sessions.json", summary="Sessions in full (turns, labels, notes) as JSON")

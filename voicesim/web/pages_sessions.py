@@ -106,7 +106,11 @@ def answer_review(
     """The trainee acknowledges the review or disputes a score (one turn or the call)."""
     if store.sessions.get_session(session_id, viewer)["trainee_id"] != viewer.id:
         raise Forbidden("only the trainee who practised this call can answer its review")
-    turn_index = int(turn) if turn.isdigit() else None
+    if turn and not turn.isdigit():
+        raise VoicesimError(
+            f"turn {turn!r} is not a turn number; leave it empty for the whole call"
+        )
+    turn_index = int(turn) if turn else None
     store.sessions.add_acknowledgement(
         session_id, viewer.name, kind, comment.strip() or None, turn_index
     )

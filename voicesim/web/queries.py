@@ -70,6 +70,7 @@ def list_query(
 ) -> ListQuery:
     # An empty form field means "any": the filter form sends every field.
     first, last = _day("date_from", date_from), _day("date_to", date_to)
+    sort = sort or "-started_at"  # the form's empty choice
     if sort not in SORTS:
         raise VoicesimError(f"cannot sort by {sort!r}; use one of: {', '.join(SORTS)}")
     filters = SessionFilter(
