@@ -41,9 +41,13 @@ router = APIRouter(prefix="/api", dependencies=[Depends(check_csrf)])
 
 @router.post("/login", tags=["account"], summary="Sign in; sets the session cookie")
 def login(request: Request, body: LoginIn, store: StoreDep) -> Me:
+    throttle = request.app.state.sign_in_throttle
+    throttle.check(body.name)
     viewer = store.users.authenticate(body.name.strip(), body.password)
     if viewer is None:
+        throttle.failed(body.name)
         raise HTTPException(401, "wrong name or password")
+    throttle.succeeded(body.name)
     token = sign_in(request, viewer)
     return Me(id=viewer.id, name=viewer.name, role=str(viewer.role), csrf_token=token)
 

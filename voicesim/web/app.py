@@ -31,6 +31,7 @@ from voicesim.web.guards import BodyLimit, SecurityHeaders
 from voicesim.web.rendering import render
 from voicesim.web.security import CsrfFailed, Forbidden, NotSignedIn, SignedIn, sign_in_url
 from voicesim.web.settings import WebSettings
+from voicesim.web.throttle import SignInThrottle, TooManyAttempts
 
 log = logging.getLogger("voicesim.web")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -64,6 +65,7 @@ def create_app(store: Store, settings: WebSettings, score_file: ScoreFile = real
     app.state.store = store
     app.state.settings = settings
     app.state.batch_worker = worker
+    app.state.sign_in_throttle = SignInThrottle()
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -160,6 +162,10 @@ def _add_error_handlers(app: FastAPI) -> None:
             "missing or stale CSRF token: reload the page and try again "
             "(API clients: send the csrf_token from /api/login as X-CSRF-Token)",
         )  # fmt: skip
+
+    @app.exception_handler(TooManyAttempts)
+    async def too_many(request: Request, error: Exception) -> Response:
+        return _problem(request, 429, str(error))
 
     @app.exception_handler(NotFoundError)
     async def not_found(request: Request, error: Exception) -> Response:

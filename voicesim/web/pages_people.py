@@ -21,6 +21,7 @@ from voicesim.web.security import (
     sign_in,
     sign_out,
 )
+from voicesim.web.throttle import TooManyAttempts
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 
@@ -42,12 +43,20 @@ def login(
     password: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form(max_length=500)] = "/sessions",
 ) -> Response:
+    throttle = request.app.state.sign_in_throttle
+    try:
+        throttle.check(name)
+    except TooManyAttempts as error:
+        return render(request, "login.html", None, status_code=429, next=safe_next(next),
+                      error=str(error), name=name)  # fmt: skip
     viewer = store.users.authenticate(name.strip(), password)
     if viewer is None:
+        throttle.failed(name)
         return render(
             request, "login.html", None, status_code=401, next=safe_next(next),
             error="Wrong name or password.", name=name,
         )  # fmt: skip
+    throttle.succeeded(name)
     sign_in(request, viewer)
     return RedirectResponse(safe_next(next), status_code=303)
 
