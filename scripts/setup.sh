@@ -66,4 +66,4 @@ if [[ "${VOICESIM_SKIP_DEMO:-0}" != 1 ]]; then
   say "Demo: a scripted practice call on the defaults"
   .venv/bin/voicesim demo
 fi
-say "Ready. Try: .venv/bin/voicesim practice --persona valentine-gift --text"
+say "Ready. Try: .venv/bin/voicesim practice --persona valentine-gift --text, and .venv/bin/voicesim serve to review the calls in a browser"
