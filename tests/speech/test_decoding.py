@@ -51,3 +51,24 @@ def test_loops_caps_and_empty_results_count_as_degenerate() -> None:
     looping = DecodeResult(segments=text, token_count=12, max_compression_ratio=3.0)
     empty = DecodeResult(segments=(), token_count=0, max_compression_ratio=0.0)
     assert all(looks_degenerate(r, window, 2.4) for r in (capped, looping, empty))
+
+
+def test_batches_group_similar_lengths_and_bound_the_padding() -> None:
+    from voicesim.speech.decoding import plan_batches, widened
+
+    def window(frames: int) -> DecodeWindow:
+        return DecodeWindow(audio_samples=frames * 160, encoder_frames=frames, max_tokens=9,
+                            speech_end_sample=frames * 100)
+
+    windows = [window(f) for f in (500, 2000, 520, 480, 1900, 510, 1000)]
+    batches = plan_batches(windows, max_batch=3)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(windows)))
+    assert batches[0] == [3, 0, 5]  # the three shortest, shortest first, at most three
+    for batch in batches:
+        longest = max(windows[i].encoder_frames for i in batch)
+        used = sum(windows[i].encoder_frames for i in batch)
+        assert longest * len(batch) - used <= 0.3 * longest * len(batch)
+    assert batches[1:] == [[2, 6], [4, 1]]  # 520 + 1000 frames: 24% padding, allowed
+    wide = widened(windows[0], windows[1])
+    assert (wide.encoder_frames, wide.audio_samples) == (2000, 320_000)
+    assert (wide.max_tokens, wide.speech_end_sample) == (9, 50_000)

@@ -203,3 +203,34 @@ def test_importing_the_transcribers_loads_no_engine() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_batch_gives_each_clip_the_words_it_gets_alone(fast: WhisperTranscriber,
+                                                         clips: dict[str, Audio]) -> None:
+    texts = [*CLEAR_EN, CLEAR_EN[0]]
+    batch = [clips[text] for text in CLEAR_EN] + [silence(2.0), clips[CLEAR_EN[0]]]
+    results = fast.transcribe_many(batch, "en")
+    assert fast.last_windows == ["batch"] * len(CLEAR_EN) + ["skipped", "batch"]
+    assert results[len(CLEAR_EN)].text == "" and results[len(CLEAR_EN)].segments == ()
+    spoken = [r for i, r in enumerate(results) if i != len(CLEAR_EN)]
+    for text, result in zip(texts, spoken, strict=True):
+        alone = fast.transcribe(clips[text], "en")
+        assert similarity(result.text, alone.text) >= 0.9, (result.text, alone.text)
+        assert similarity(result.text, text) >= 0.85, result.text
+        assert result.segments[-1].end_s <= result.duration_s
+
+
+def test_a_looping_clip_in_a_batch_is_decoded_again_alone(clips: dict[str, Audio]) -> None:
+    # A cap of 3 tokens: every batched decode "hits the cap", as a loop would.
+    capped = make_transcriber(TranscriberOptions(max_tokens_per_s=0.0, max_tokens_extra=3))
+    results = capped.transcribe_many([clips[text] for text in CLEAR_EN[:2]], "en")
+    assert capped.last_windows == ["full", "full"]
+    for text, result in zip(CLEAR_EN[:2], results, strict=True):
+        assert similarity(result.text, text) >= 0.85, result.text
+
+
+def test_the_reference_engine_transcribes_a_batch_one_clip_at_a_time(
+        reference: WhisperTranscriber, clips: dict[str, Audio]) -> None:
+    results = reference.transcribe_many([clips[CLEAR_EN[2]], silence(1.0)], "en")
+    assert reference.last_windows == ["short", "skipped"]
+    assert similarity(results[0].text, CLEAR_EN[2]) >= 0.85 and results[1].text == ""

@@ -11,8 +11,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -115,3 +118,64 @@ def decode_file(
     if samples.size == 0 and start_s == 0:
         raise AudioError(f"{path}: decodes to no samples (an empty or truncated recording)")
     return samples
+
+
+def decode_windows(path: Path | str, channels: int = 1, window_s: float = 300.0,
+                   checked: bool = False) -> Iterator[Audio]:
+    """The whole file, decoded by one ffmpeg process and handed out ``window_s`` at a time.
+
+    Shapes as ``decode_file``. Memory stays at one window however long the recording is, and
+    consecutive windows join without a gap or an overlap (seeking with ``-ss`` in compressed
+    formats may land a frame off). ``checked=True`` skips the ``probe`` the caller already
+    made. A decoder error ends the iteration with an ``AudioError`` (the windows before it
+    were good audio).
+    """
+    path = Path(path)
+    if not checked:
+        probe(path)
+    command = [_tool("ffmpeg"), "-nostdin", "-v", "error", "-xerror", "-i", str(path),
+               "-vn", "-ac", str(channels), "-ar", str(SAMPLE_RATE), "-f", "f32le", "-"]
+    window_bytes = max(1, round(window_s * SAMPLE_RATE)) * channels * 4
+    total = 0
+    # stderr to a file: a pipe that nobody reads while stdout is drained could fill and block.
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=errors)
+        assert process.stdout is not None
+        try:
+            while True:
+                buffer = bytearray(window_bytes)
+                got = _read_into(process.stdout, memoryview(buffer))
+                usable = got - got % (4 * channels)
+                if usable:
+                    total += usable
+                    samples = np.frombuffer(buffer, dtype="<f4", count=usable // 4)
+                    samples = samples.astype(np.float32, copy=False)
+                    yield samples.reshape(-1, channels) if channels > 1 else samples
+                    del samples  # one window in memory, not two, while the next is read
+                del buffer
+                if got < window_bytes:
+                    break
+            returncode = process.wait(timeout=3600)
+        finally:
+            if process.poll() is None:  # the caller stopped early: do not leave ffmpeg running
+                process.kill()
+            process.stdout.close()
+            process.wait()
+        if returncode != 0:
+            errors.seek(0)
+            raise AudioError(
+                f"{path}: corrupt or truncated audio ({_first_error_line(errors.read())})")
+    if total == 0:
+        raise AudioError(f"{path}: decodes to no samples (an empty or truncated recording)")
+
+
+def _read_into(stream: IO[bytes], view: memoryview) -> int:
+    """Fills ``view`` from a pipe (which returns short reads); fewer bytes only at the end."""
+    got = 0
+    while got < len(view):
+        n = stream.readinto(view[got:])  # type: ignore[attr-defined]
+        if not n:
+            break
+        got += n
+    return got

@@ -21,7 +21,8 @@ This module is pure (numpy only) so the plan can be tested without a model.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -53,6 +54,7 @@ class DecodeWindow:
     audio_samples: int  # the clip is cut or zero-padded to exactly this many samples
     encoder_frames: int  # mel frames the encoder sees (even: the encoder halves them)
     max_tokens: int  # the token cap; reaching it means the decode looped
+    speech_end_sample: int = 0  # where the VAD heard the speech end (0: not known)
 
     @property
     def seconds(self) -> float:
@@ -86,6 +88,17 @@ class WhisperEngine(Protocol):
         """Transcribes ``audio`` in ``lang``; ``window=None`` means the standard 30 s path."""
         ...
 
+    def decode_batch(self, audios: Sequence[Audio], lang: str, settings: DecodeSettings,
+                     windows: Sequence[DecodeWindow]) -> list[DecodeResult | None]:
+        """Several clips, each already fitted to its window (all windows the same length),
+        through the encoder and the decoder together at the first temperature.
+
+        None for a clip whose result ``decode`` could have turned out differently (a
+        temperature fallback, or speech left after the last timestamp): the caller decodes
+        it alone. An engine that cannot batch returns None for every clip.
+        """
+        ...
+
 
 def plan_window(n_samples: int, speech_end_sample: int, margin_s: float,
                 tokens_per_s: float = 6.0, extra_tokens: int = 10) -> DecodeWindow | None:
@@ -105,7 +118,38 @@ def plan_window(n_samples: int, speech_end_sample: int, margin_s: float,
         return None
     speech_s = speech_end / SAMPLE_RATE
     return DecodeWindow(audio_samples=audio_samples, encoder_frames=frames,
-                        max_tokens=math.ceil(tokens_per_s * speech_s) + extra_tokens)
+                        max_tokens=math.ceil(tokens_per_s * speech_s) + extra_tokens,
+                        speech_end_sample=speech_end)
+
+
+def plan_batches(windows: Sequence[DecodeWindow], max_batch: int,
+                 max_padding: float = 0.3) -> list[list[int]]:
+    """Indices of ``windows`` grouped for ``decode_batch``, shortest first.
+
+    A batch runs at the length of its longest window, so a clip joins a batch only while
+    the padding stays under ``max_padding`` of the batch's encoder frames (and the batch
+    under ``max_batch`` clips).
+    """
+    order = sorted(range(len(windows)), key=lambda i: windows[i].encoder_frames)
+    batches: list[list[int]] = []
+    used = 0
+    for index in order:
+        frames = windows[index].encoder_frames
+        if batches and len(batches[-1]) < max_batch:
+            padded = frames * (len(batches[-1]) + 1)
+            if padded - (used + frames) <= max_padding * padded:
+                batches[-1].append(index)
+                used += frames
+                continue
+        batches.append([index])
+        used = frames
+    return batches
+
+
+def widened(window: DecodeWindow, like: DecodeWindow) -> DecodeWindow:
+    """``window`` stretched to the length of ``like`` (its speech and token cap unchanged):
+    a clip in a batch is padded with silence to the batch's longest window."""
+    return replace(window, audio_samples=like.audio_samples, encoder_frames=like.encoder_frames)
 
 
 def fit_to_window(audio: Audio, window: DecodeWindow) -> Audio:

@@ -16,6 +16,7 @@ temperature fallback and word alignment run unchanged on the shorter encoder out
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -104,6 +105,11 @@ class OpenAIWhisperEngine:
             max_compression_ratio=max((float(s["compression_ratio"]) for s in raw), default=0.0),
             min_avg_logprob=min((float(s["avg_logprob"]) for s in raw), default=0.0),
         )
+
+    def decode_batch(self, audios: Sequence[Audio], lang: str, settings: DecodeSettings,
+                     windows: Sequence[DecodeWindow]) -> list[DecodeResult | None]:
+        """No batched path: the reference engine decodes every clip alone."""
+        return [None] * len(audios)
 
 
 def _load(location: ModelLocation) -> Any:

@@ -116,48 +116,10 @@ class SileroVad:
 
     def speech_spans(self, audio: Audio, threshold: float = 0.5, min_silence_ms: int = 300,
                      min_speech_ms: int = 100, pad_ms: int = 200) -> list[tuple[int, int]]:
-        """Speech as ``(start, end)`` sample indices, end exclusive.
-
-        A span opens at the first frame at or above ``threshold`` and closes after
-        ``min_silence_ms`` below ``threshold - 0.15`` (the hysteresis keeps a soft syllable
-        from splitting a word). Spans shorter than ``min_speech_ms`` are dropped as clicks,
-        the rest padded by ``pad_ms`` on both sides and merged where they touch.
-        """
+        """Speech as ``(start, end)`` sample indices, end exclusive (see ``spans_from_probabilities``)."""
         samples = _mono_float32(audio)
-        probs = self.speech_probabilities(samples)
-        low = max(threshold - 0.15, 0.01)
-        min_silence_frames = max(1, -(-min_silence_ms // FRAME_MS))
-        raw: list[tuple[int, int]] = []
-        start: int | None = None
-        silent_since: int | None = None
-        for i, p in enumerate(probs):
-            if start is None:
-                if p >= threshold:
-                    start, silent_since = i, None
-                continue
-            if p >= low:
-                silent_since = None
-            elif silent_since is None:
-                silent_since = i
-            if silent_since is not None and i - silent_since + 1 >= min_silence_frames:
-                raw.append((start, silent_since))
-                start, silent_since = None, None
-        if start is not None:
-            raw.append((start, silent_since if silent_since is not None else len(probs)))
-
-        pad = pad_ms * SAMPLE_RATE // 1000
-        min_speech = min_speech_ms * SAMPLE_RATE // 1000
-        spans: list[tuple[int, int]] = []
-        for first, last in raw:
-            begin, end = first * FRAME_SAMPLES, min(last * FRAME_SAMPLES, samples.size)
-            if end - begin < min_speech:
-                continue
-            begin, end = max(0, begin - pad), min(samples.size, end + pad)
-            if spans and begin <= spans[-1][1]:
-                spans[-1] = (spans[-1][0], end)
-            else:
-                spans.append((begin, end))
-        return spans
+        return spans_from_probabilities(self.speech_probabilities(samples), samples.size,
+                                        threshold, min_silence_ms, min_speech_ms, pad_ms)
 
     def has_speech(self, audio: Audio, threshold: float = 0.5, min_speech_ms: int = 100) -> bool:
         """True when the clip holds at least one span of speech (the transcriber's gate)."""
@@ -198,6 +160,53 @@ class StreamingVad:
         probs, self._h, self._c = self._vad.run_frames(row, self._h, self._c)
         self._context = samples[-CONTEXT_SAMPLES:].copy()
         return float(probs[0])
+
+
+def spans_from_probabilities(probs: Probabilities, n_samples: int, threshold: float = 0.5,
+                             min_silence_ms: int = 300, min_speech_ms: int = 100,
+                             pad_ms: int = 200) -> list[tuple[int, int]]:
+    """Speech spans from per-frame probabilities, as ``(start, end)`` samples, end exclusive.
+
+    A span opens at the first frame at or above ``threshold`` and closes after
+    ``min_silence_ms`` below ``threshold - 0.15`` (the hysteresis keeps a soft syllable
+    from splitting a word). Spans shorter than ``min_speech_ms`` are dropped as clicks,
+    the rest padded by ``pad_ms`` on both sides (within ``n_samples``) and merged where
+    they touch. Separate from the model so that probabilities gathered window by window
+    over a long recording give the spans of the whole recording at once.
+    """
+    low = max(threshold - 0.15, 0.01)
+    min_silence_frames = max(1, -(-min_silence_ms // FRAME_MS))
+    raw: list[tuple[int, int]] = []
+    start: int | None = None
+    silent_since: int | None = None
+    for i, p in enumerate(probs.tolist()):  # plain floats: a loop over numpy scalars is slow
+        if start is None:
+            if p >= threshold:
+                start, silent_since = i, None
+            continue
+        if p >= low:
+            silent_since = None
+        elif silent_since is None:
+            silent_since = i
+        if silent_since is not None and i - silent_since + 1 >= min_silence_frames:
+            raw.append((start, silent_since))
+            start, silent_since = None, None
+    if start is not None:
+        raw.append((start, silent_since if silent_since is not None else len(probs)))
+
+    pad = pad_ms * SAMPLE_RATE // 1000
+    min_speech = min_speech_ms * SAMPLE_RATE // 1000
+    spans: list[tuple[int, int]] = []
+    for first, last in raw:
+        begin, end = first * FRAME_SAMPLES, min(last * FRAME_SAMPLES, n_samples)
+        if end - begin < min_speech:
+            continue
+        begin, end = max(0, begin - pad), min(n_samples, end + pad)
+        if spans and begin <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((begin, end))
+    return spans
 
 
 _shared: SileroVad | None = None
