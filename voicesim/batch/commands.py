@@ -33,6 +33,9 @@ def add_batch_command(subparsers: Any) -> None:
                         help="Ray cluster (auto, ray://host:10001); default: a local instance")
     parser.add_argument("--window-s", type=float, default=300.0,
                         help="seconds of audio decoded at once (bounds memory; default 300)")
+    parser.add_argument("--no-customer-text", action="store_true",
+                        help="stereo calls: time the customer's turns but do not transcribe "
+                             "them (about half the work; the call facts stay the same)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.set_defaults(handler=cmd_batch)
 
@@ -49,7 +52,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise BatchError("--ray-address needs --runner ray")
     options = BatchOptions(lang=normalize_language(args.lang), engine=args.engine,
                            model=args.model, agent_channel=args.agent_channel,
-                           window_s=args.window_s)
+                           window_s=args.window_s, customer_text=not args.no_customer_text)
     from voicesim.speech.transcribers import TranscriberOptions, make_transcriber
 
     # Unknown engine, missing package or model path: one line now, not one per file.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,8 +32,6 @@ def run_batch(paths: Iterable[Path | str], out: Path, options: BatchOptions,
               runner: str = "local", workers: int = 1, ray_address: str | None = None,
               progress: bool = True) -> BatchSummary:
     """Score every audio file under ``paths`` into ``out`` (JSON lines or CSV)."""
-    from voicesim.speech.decode import probe
-
     inputs = discover(paths)
     writer = ResultWriter(out)
     done = done_keys(out)
@@ -54,26 +53,25 @@ def run_batch(paths: Iterable[Path | str], out: Path, options: BatchOptions,
             summary.not_audio += 1
             summary.failed += 1
         jobs: list[Job] = []
-        seconds: dict[str, float] = {}
         for path in inputs.audio:
             sha = _sha_or_empty(path)
             if sha and (sha, settings_id) in done:
                 summary.already_done += 1
                 continue
-            try:
-                seconds[str(path)] = max(0.0, probe(path).duration_s)
-            except VoicesimError:
-                seconds[str(path)] = 0.0  # the worker reports the problem in the row
             jobs.append((str(path), sha))
-        bar = _progress_bar(len(jobs), sum(seconds.values()), progress)
+        bar = _progress_bar(len(jobs), progress)
+        if bar is not None:  # the bar's total in audio hours, found while the work runs
+            threading.Thread(target=_add_durations, args=(bar, [p for p, _ in jobs]),
+                             daemon=True).start()
         try:
             for row in run_jobs(jobs, options, runner, workers, ray_address):
                 writer.write(row)
                 summary.failed += "error" in row
                 summary.scored += "error" not in row
-                summary.audio_s += seconds.get(row["file"], 0.0)
+                seconds = float(row.get("duration_s") or 0.0)
+                summary.audio_s += seconds
                 if bar is not None:
-                    bar.update(seconds.get(row["file"], 0.0) / 3600)
+                    bar.update(seconds / 3600)
                     done_files = summary.scored + summary.failed - summary.not_audio
                     bar.set_postfix_str(f"files {done_files}/{len(jobs)}, "
                                         f"{summary.failed - summary.not_audio} failed")
@@ -92,14 +90,28 @@ def _sha_or_empty(path: Path) -> str:
         return ""  # unreadable: the worker's row says why
 
 
-def _progress_bar(files: int, total_s: float, enabled: bool) -> Any:
+def _add_durations(bar: Any, paths: list[str]) -> None:
+    """Adds each file's length to the bar's total (ffprobe: about 70 ms a file, so done in a
+    thread rather than before the first file starts)."""
+    from voicesim.speech.decode import probe
+
+    for path in paths:
+        try:
+            seconds = max(0.0, probe(Path(path)).duration_s)
+        except VoicesimError:
+            continue  # the worker reports the problem in the row
+        bar.total = round(bar.total + seconds / 3600, 4)
+        bar.refresh()
+
+
+def _progress_bar(files: int, enabled: bool) -> Any:
     if not enabled or files == 0:
         return None
     try:
         from tqdm import tqdm  # type: ignore[import-untyped]
     except ImportError:
         return None
-    bar = tqdm(total=round(total_s / 3600, 4), file=sys.stderr, unit="h", dynamic_ncols=True,
+    bar = tqdm(total=0.0, file=sys.stderr, unit="h", dynamic_ncols=True,
                bar_format="{l_bar}{bar}| {n:.3f}/{total:.3f} audio h "
                           "[{elapsed}<{remaining}] {postfix}")
     bar.set_postfix_str(f"files 0/{files}")

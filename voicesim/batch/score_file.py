@@ -1,42 +1,55 @@
 """Score one recording: the per-file function every runner (local, pool, Ray) calls.
 
-A mono file up to ``reply_max_s`` is one reply, transcribed whole exactly like
-``voicesim score``. Anything longer, and every stereo file, is a call: pass 1 decodes
-``window_s`` at a time and finds each channel's speech with the VAD (only spans are kept);
-pass 2 decodes the turns again in groups no longer than a window and transcribes them. So
-memory stays bounded however long the recording is. The agent's turns are labelled with the
-live-practice scorer; the customer's turns are transcribed for context and for the call facts.
+A mono file up to ``reply_max_s`` is one reply (one agent turn); anything longer, and every
+stereo file, is a call whose turns are split at pauses of ``turn_gap_s``. Either way:
+
+1. Scan: one ffmpeg process decodes the file ``window_s`` at a time and each channel's
+   speech is found with the energy-gated VAD (``speech_scan``); only a probability and an
+   energy per 32 ms frame are kept, so memory stays bounded however long the recording is,
+   and a turn spoken across a window edge is found whole.
+2. Transcribe: the turns are cut into pieces of speech with long pauses shortened
+   (``pieces``), each cut from the audio as it is decoded a second time (a file that fits
+   in one window is decoded once and kept), and Whisper gets each piece with the short
+   encoder window. The VAD has already run, so the transcriber's own gate is skipped.
+
+The agent's turns are labelled with the live-practice scorer; the customer's turns are
+transcribed for context (``customer_text``) and give the call facts their timing.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from voicesim.batch.options import BatchOptions
-from voicesim.batch.turns import ChannelTurns, Span, call_facts, speech_spans_s, split_long
+from voicesim.batch.pieces import Piece, Turn, group_turns, plan_pieces
+from voicesim.batch.turns import ChannelTurns, call_facts
 from voicesim.core.labels import LABEL_ORDER, ReplyScore
 from voicesim.core.lexicon import normalize_language
-from voicesim.core.ports import SAMPLE_RATE, Audio, Transcript
+from voicesim.core.ports import SAMPLE_RATE, Audio
 from voicesim.core.scorer import score_reply
 from voicesim.errors import VoicesimError
 
 if TYPE_CHECKING:
+    from voicesim.batch.speech_scan import ChannelSpeech
     from voicesim.speech.transcribers import WhisperTranscriber
 
 _transcribers: dict[BatchOptions, WhisperTranscriber] = {}
 
 
 def prepare_worker(options: BatchOptions) -> None:
-    """Load the model and the VAD once, before the first file (a pool initializer)."""
+    """Load the model, the VAD and the scorer's lexicon once, before the first file."""
     from voicesim.speech.vad import load_vad
 
-    _transcriber(options).engine_for(normalize_language(options.lang))
+    lang = normalize_language(options.lang)
+    _transcriber(options).engine_for(lang)
     load_vad()
+    score_reply("", lang)  # compiles the lexicon (a few hundred patterns)
 
 
 def _transcriber(options: BatchOptions) -> WhisperTranscriber:
@@ -67,43 +80,43 @@ def score_file(path: Path | str, options: BatchOptions, sha256: str = "") -> dic
 
 
 @dataclass
-class _Turn:
-    speaker: str  # "agent" or "customer"
-    start_s: float
-    end_s: float
-    transcript: Transcript | None = None
-    rms: float = 0.0
+class _TurnText:
+    """What the transcription of a turn's pieces gave, in recording seconds."""
+
+    text: list[str] = field(default_factory=list)
+    segments: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _score(path: Path, options: BatchOptions) -> dict[str, Any]:
-    from voicesim.speech.decode import decode_file, probe
+    from voicesim.speech.decode import probe
 
     info = probe(path)
     lang = normalize_language(options.lang)
     transcriber = _transcriber(options)
+    transcriber.engine_for(lang)  # load the model (once) before any audio is in memory
     warnings: list[str] = []
     stereo = info.channels >= 2
-    if not stereo and 0 < info.duration_s <= options.reply_max_s:
-        kind = "reply"
-        audio = decode_file(path)
-        duration_s = audio.size / SAMPLE_RATE
-        spans = speech_spans_s(audio, 0.0, options.energy_floor_dbfs, options.turn_gap_s)
-        turns = [_Turn("agent", spans[0][0], spans[-1][1])] if spans else []
-        if turns:
-            turns[0].transcript = transcriber.transcribe(audio, lang)
-            turns[0].rms = _rms(audio[int(spans[0][0] * SAMPLE_RATE): int(spans[-1][1] * SAMPLE_RATE)])
-        channel_turns = ChannelTurns([(t.start_s, t.end_s) for t in turns], [], False)
-    else:
-        kind = "call"
-        channel_turns, duration_s = _find_turns(path, options, stereo)
-        turns = _transcribe_turns(path, options, stereo, channel_turns, transcriber, lang)
-        if not stereo:
-            warnings.append(
-                f"{path}: mono recording of {duration_s:.0f} s: scored as one speaker (agent and "
-                "customer are not separated); use a stereo recording with --agent-channel for "
-                "talk share, latency and overtalk")
-    agent = [t for t in turns if t.speaker == "agent"]
-    scores = [score_reply(t.transcript.text if t.transcript else "", lang) for t in agent]
+    channels = 2 if stereo else 1
+    agent_column = 1 if stereo and options.agent_channel == "right" else 0
+    is_reply = not stereo and 0 < info.duration_s <= options.reply_max_s
+    speech, kept = _scan(path, channels, options, keep=info.duration_s < options.window_s - 1)
+    duration_s = speech[0].n_samples / SAMPLE_RATE
+    column = {"agent": agent_column, "customer": 1 - agent_column}
+    turns = _turns(speech, column, options, one_reply=is_reply)
+    if not stereo and not is_reply:
+        warnings.append(
+            f"{path}: mono recording of {duration_s:.0f} s: scored as one speaker (agent and "
+            "customer are not separated); use a stereo recording with --agent-channel for "
+            "talk share, latency and overtalk")
+    pieces = [piece for index, turn in enumerate(turns)
+              if turn.speaker == "agent" or options.customer_text
+              for piece in plan_pieces(turn, index, column[turn.speaker],
+                                       speech[column[turn.speaker]].probs,
+                                       options.max_piece_s, options.keep_pause_s)]
+    windows: Iterable[Audio] = [kept] if kept is not None else _windows(path, channels, options)
+    texts = _transcribe(windows, pieces, channels, transcriber, lang)
+    agent = [i for i, t in enumerate(turns) if t.speaker == "agent"]
+    scores = [score_reply(" ".join(texts[i].text) if i in texts else "", lang) for i in agent]
     if not turns:
         warnings.append(f"{path}: no speech found (silence or noise)")
     elif not agent:
@@ -112,10 +125,15 @@ def _score(path: Path, options: BatchOptions) -> dict[str, Any]:
             f"{path}: the agent channel ({options.agent_channel}) has no speech, only the "
             f"{other} one: check --agent-channel")
     words = sum(len(s.text.split()) for s in scores)
-    facts = call_facts(channel_turns, duration_s, options.long_silence_s, words,
-                       [(t.end_s - t.start_s, t.rms) for t in agent])
+    seconds = [(t.start / SAMPLE_RATE, t.end / SAMPLE_RATE) for t in turns]
+    channel_turns = ChannelTurns(
+        [seconds[i] for i in agent],
+        [seconds[i] for i, t in enumerate(turns) if t.speaker == "customer"], stereo)
+    agent_rms = [((turns[i].end - turns[i].start) / SAMPLE_RATE,
+                  speech[agent_column].rms(turns[i].start, turns[i].end)) for i in agent]
+    facts = call_facts(channel_turns, duration_s, options.long_silence_s, words, agent_rms)
     return {
-        "kind": kind,
+        "kind": "reply" if is_reply else "call",
         "duration_s": round(duration_s, 3),
         "channels": info.channels,
         "agent_channel": options.agent_channel if stereo else None,
@@ -126,7 +144,7 @@ def _score(path: Path, options: BatchOptions) -> dict[str, Any]:
                          for label in LABEL_ORDER},
         "evidence": [{"turn": i + 1, **e.to_dict()}
                      for i, s in enumerate(scores) for e in s.evidence],
-        "turns": _turn_rows(turns, scores),
+        "turns": _turn_rows(turns, texts, scores),
         "scorecard": call_scorecard(scores),
         "facts": facts,
         "engine": transcriber.engine,
@@ -136,91 +154,106 @@ def _score(path: Path, options: BatchOptions) -> dict[str, Any]:
     }
 
 
-def _find_turns(path: Path, options: BatchOptions, stereo: bool) -> tuple[ChannelTurns, float]:
-    """Pass 1: VAD spans per channel, one window at a time."""
-    from voicesim.speech.decode import decode_file
-
-    agent_index = 0 if options.agent_channel == "left" else 1
-    agent: list[Span] = []
-    customer: list[Span] = []
-    start_s, duration_s = 0.0, 0.0
-    while True:
-        window = decode_file(path, channels=2 if stereo else 1, start_s=start_s,
-                             duration_s=options.window_s)
-        if window.shape[0] == 0:
-            break
-        duration_s = start_s + window.shape[0] / SAMPLE_RATE
-        channels = [window[:, agent_index], window[:, 1 - agent_index]] if stereo else [window]
-        for spans, samples in zip((agent, customer), channels, strict=False):
-            spans += speech_spans_s(np.ascontiguousarray(samples), start_s,
-                                    options.energy_floor_dbfs, options.turn_gap_s)
-        del window, channels
-        if duration_s < start_s + options.window_s - 0.5:
-            break
-        start_s += options.window_s
-    # A turn cut by a window edge is joined again here.
-    from voicesim.batch.turns import merge_spans
-
-    return (ChannelTurns(merge_spans(agent, options.turn_gap_s),
-                         merge_spans(customer, options.turn_gap_s), stereo), duration_s)
+def _turns(speech: list[ChannelSpeech], column: dict[str, int], options: BatchOptions,
+           one_reply: bool) -> list[Turn]:
+    """A reply is one agent turn from its first to its last speech; a call's turns are
+    each channel's speech split at pauses of ``turn_gap_s``, in order of start."""
+    agent_spans = speech[column["agent"]].spans()
+    if one_reply:
+        return [Turn("agent", tuple(agent_spans))] if agent_spans else []
+    turns = group_turns("agent", agent_spans, options.turn_gap_s)
+    if len(speech) > 1:
+        turns += group_turns("customer", speech[column["customer"]].spans(),
+                             options.turn_gap_s)
+    return sorted(turns, key=lambda t: (t.start, t.speaker))
 
 
-def _transcribe_turns(path: Path, options: BatchOptions, stereo: bool, found: ChannelTurns,
-                      transcriber: WhisperTranscriber, lang: str) -> list[_Turn]:
-    """Pass 2: decode groups of turns no longer than a window and transcribe each turn."""
-    from voicesim.speech.decode import decode_file
+def _scan(path: Path, channels: int, options: BatchOptions, keep: bool
+          ) -> tuple[list[ChannelSpeech], Audio | None]:
+    """Pass 1: each channel's speech; the decoded audio too when it is one window."""
+    from voicesim.batch.speech_scan import ChannelScan
+    from voicesim.speech.vad import load_vad
 
-    turns = sorted(
-        [_Turn("agent", s, e) for s, e in split_long(found.agent, options.max_piece_s)]
-        + [_Turn("customer", s, e) for s, e in split_long(found.customer, options.max_piece_s)],
-        key=lambda t: (t.start_s, t.speaker))
-    agent_index = 0 if options.agent_channel == "left" else 1
+    vad = load_vad()
+    scans = [ChannelScan(vad, options.energy_floor_dbfs) for _ in range(channels)]
+    kept: Audio | None = None
+    for count, window in enumerate(_windows(path, channels, options)):
+        for column, scan in enumerate(scans):
+            scan.feed(window[:, column] if channels > 1 else window)
+        kept = window if keep and count == 0 else None
+        del window  # the decoder's next window is allocated before this one is rebound
+    return [scan.finish() for scan in scans], kept
+
+
+def _windows(path: Path, channels: int, options: BatchOptions) -> Iterator[Audio]:
+    from voicesim.speech.decode import decode_windows
+
+    return decode_windows(path, channels=channels, window_s=options.window_s, checked=True)
+
+
+def _transcribe(windows: Iterable[Audio], pieces: list[Piece], channels: int,
+                transcriber: WhisperTranscriber, lang: str) -> dict[int, _TurnText]:
+    """Pass 2: every piece transcribed, its words placed in recording time, per turn.
+
+    The pieces that end in one window are transcribed together (in batches), so the
+    decoder's steps are shared; pieces keep their own text and times."""
+    texts: dict[int, _TurnText] = {}
+    for ready in _piece_audio(windows, pieces, channels):
+        transcripts = transcriber.transcribe_many([audio for _, audio in ready], lang,
+                                                  [audio.size for _, audio in ready])
+        for (piece, _), transcript in zip(ready, transcripts, strict=True):
+            turn = texts.setdefault(piece.turn, _TurnText())
+            if transcript.text.strip():
+                turn.text.append(transcript.text.strip())
+            turn.segments += [{"start_s": round(piece.to_recording(s.start_s), 3),
+                               "end_s": round(piece.to_recording(s.end_s), 3),
+                               "text": s.text.strip()} for s in transcript.segments]
+    return texts
+
+
+def _piece_audio(windows: Iterable[Audio], pieces: list[Piece], channels: int
+                 ) -> Iterator[list[tuple[Piece, Audio]]]:
+    """The pieces that end in each window, with their audio, in order of start; only audio
+    a pending piece needs is kept between windows (at most a piece and a window)."""
+    order = sorted(pieces, key=lambda p: (p.start, p.turn))
+    if not order:
+        return
+    carry = np.zeros((0, channels), dtype=np.float32)
+    carry_start = 0
     index = 0
-    while index < len(turns):
-        group_start = turns[index].start_s
-        last = index
-        while last + 1 < len(turns) and turns[last + 1].end_s - group_start <= options.window_s:
-            last += 1
-        group_end = max(t.end_s for t in turns[index:last + 1])
-        window = decode_file(path, channels=2 if stereo else 1, start_s=group_start,
-                             duration_s=group_end - group_start)
-        for turn in turns[index:last + 1]:
-            column = agent_index if turn.speaker == "agent" else 1 - agent_index
-            samples = window[:, column] if stereo else window
-            a = max(0, round((turn.start_s - group_start) * SAMPLE_RATE))
-            b = round((turn.end_s - group_start) * SAMPLE_RATE)
-            clip = np.ascontiguousarray(samples[a:b], dtype=np.float32)
-            turn.transcript = _shifted(transcriber.transcribe(clip, lang), turn.start_s)
-            turn.rms = _rms(clip)
-        index = last + 1
-    return turns
+    for window in windows:
+        drop = min(max(0, order[index].start - carry_start), len(carry))
+        carry_start += drop
+        carry = (np.concatenate([carry[drop:], window.reshape(-1, channels)])
+                 if drop < len(carry) else window.reshape(-1, channels))
+        del window  # the decoder's next window is allocated before this one is rebound
+        available = carry_start + len(carry)
+        ready: list[tuple[Piece, Audio]] = []
+        while index < len(order) and order[index].end <= available:
+            piece = order[index]
+            ready.append((piece, piece.audio(carry[:, piece.channel], carry_start)))
+            index += 1
+        if ready:
+            yield ready
+        if index == len(order):
+            return  # the rest of the recording holds no piece: stop decoding
+    raise VoicesimError(f"the second decoding pass ended before sample {order[index].end}: "
+                        "the file changed while it was scored; rerun to retry")
 
 
-def _shifted(transcript: Transcript, offset_s: float) -> Transcript:
-    from dataclasses import replace
-
-    return replace(transcript, segments=tuple(
-        replace(s, start_s=round(s.start_s + offset_s, 3), end_s=round(s.end_s + offset_s, 3))
-        for s in transcript.segments))
-
-
-def _rms(samples: Audio) -> float:
-    return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) if samples.size else 0.0
-
-
-def _turn_rows(turns: list[_Turn], scores: list[ReplyScore]) -> list[dict[str, Any]]:
+def _turn_rows(turns: list[Turn], texts: dict[int, _TurnText], scores: list[ReplyScore]
+               ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     agent_scores = iter(scores)
     agent_number = 0
-    for turn in turns:
-        transcript = turn.transcript
+    for index, turn in enumerate(turns):
+        text = texts.get(index, _TurnText())
         row: dict[str, Any] = {
             "speaker": turn.speaker,
-            "start_s": round(turn.start_s, 3),
-            "end_s": round(turn.end_s, 3),
-            "text": transcript.text.strip() if transcript else "",
-            "segments": [{"start_s": s.start_s, "end_s": s.end_s, "text": s.text.strip()}
-                         for s in (transcript.segments if transcript else ())],
+            "start_s": round(turn.start / SAMPLE_RATE, 3),
+            "end_s": round(turn.end / SAMPLE_RATE, 3),
+            "text": " ".join(text.text),
+            "segments": text.segments,
         }
         if turn.speaker == "agent":
             agent_number += 1

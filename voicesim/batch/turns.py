@@ -1,8 +1,6 @@
-"""Turns and call-level facts from speech spans: who spoke when, and how the agent behaved.
+"""Call-level facts from turns: who spoke when, and how the agent behaved.
 
-Pure arithmetic on (start_s, end_s) spans, apart from ``speech_spans_s``, which runs the
-Silero VAD only where a channel is louder than an energy floor: a recording that is mostly
-silence (hours of hold time) costs little, and speech is still judged by the model.
+Pure arithmetic on (start_s, end_s) spans; the spans come from ``speech_scan``.
 """
 
 from __future__ import annotations
@@ -13,41 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from voicesim.core.ports import SAMPLE_RATE, Audio
-
-FRAME_SAMPLES = 512  # one Silero frame (32 ms)
-_GATE_MARGIN_FRAMES = 16  # about 0.5 s of context kept around loud stretches for the model
-
 Span = tuple[float, float]
-
-
-def speech_spans_s(samples: Audio, offset_s: float, energy_floor_dbfs: float,
-                   turn_gap_s: float) -> list[Span]:
-    """Speech in one channel of one window, in seconds from the start of the file."""
-    from voicesim.speech.vad import load_vad
-
-    if samples.size == 0:
-        return []
-    n_frames = -(-samples.size // FRAME_SAMPLES)
-    padded = np.zeros(n_frames * FRAME_SAMPLES, dtype=np.float32)
-    padded[: samples.size] = samples
-    frame_rms = np.sqrt(np.mean(padded.reshape(n_frames, FRAME_SAMPLES) ** 2, axis=1))
-    loud = frame_rms >= 10 ** (energy_floor_dbfs / 20)
-    if not loud.any():
-        return []
-    # Widen loud frames by the margin, then run the model on each contiguous stretch.
-    kernel = np.ones(2 * _GATE_MARGIN_FRAMES + 1)
-    active = np.convolve(loud.astype(np.float64), kernel, mode="same") > 0
-    edges = np.diff(np.concatenate([[0], active.astype(np.int8), [0]]))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    vad = load_vad()
-    spans: list[Span] = []
-    for first, last in zip(starts, ends, strict=True):
-        begin = int(first) * FRAME_SAMPLES
-        piece = samples[begin: int(last) * FRAME_SAMPLES]
-        for s, e in vad.speech_spans(piece, min_silence_ms=300, pad_ms=100):
-            spans.append((offset_s + (begin + s) / SAMPLE_RATE, offset_s + (begin + e) / SAMPLE_RATE))
-    return merge_spans(spans, turn_gap_s)
 
 
 def merge_spans(spans: list[Span], gap_s: float) -> list[Span]:
@@ -59,16 +23,6 @@ def merge_spans(spans: list[Span], gap_s: float) -> list[Span]:
         else:
             merged.append((start, end))
     return merged
-
-
-def split_long(spans: list[Span], max_s: float) -> list[Span]:
-    """Cut turns longer than ``max_s`` into equal pieces no longer than ``max_s``."""
-    out: list[Span] = []
-    for start, end in spans:
-        pieces = max(1, int(np.ceil((end - start) / max_s - 1e-9)))
-        step = (end - start) / pieces
-        out += [(start + i * step, start + (i + 1) * step) for i in range(pieces)]
-    return out
 
 
 def _total(spans: list[Span]) -> float:
