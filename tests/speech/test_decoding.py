@@ -72,3 +72,24 @@ def test_batches_group_similar_lengths_and_bound_the_padding() -> None:
     wide = widened(windows[0], windows[1])
     assert (wide.encoder_frames, wide.audio_samples) == (2000, 320_000)
     assert (wide.max_tokens, wide.speech_end_sample) == (9, 50_000)
+
+
+def test_segments_split_at_timestamp_pairs_as_whisper_does() -> None:
+    from voicesim.speech.decoding import split_by_timestamps
+
+    tb = 50_000  # the first timestamp token; tb + n is n x 20 ms
+
+    def ts(seconds: float) -> int:
+        return tb + round(seconds / 0.02)
+
+    # Two closed segments, then a single timestamp at the end: the window is done.
+    done = [ts(0.0), 1, 2, ts(1.5), ts(1.6), 3, ts(2.4)]
+    segments, reached = split_by_timestamps(done, tb, 500)
+    assert [(s.start_s, s.end_s) for s in segments] == [(0.0, 1.5), (1.6, 2.4)]
+    assert reached == 500 and segments[1].tokens == (ts(1.6), 3, ts(2.4))
+    # Ending on a closed pair: decoding reached only the last timestamp (2.4 s = 240 frames).
+    segments, reached = split_by_timestamps([*done, ts(2.5)], tb, 500)
+    assert len(segments) == 2 and reached == 240
+    # No pair at all: one segment up to the last timestamp.
+    segments, reached = split_by_timestamps([ts(0.0), 1, 2, ts(2.0)], tb, 500)
+    assert [(s.start_s, s.end_s) for s in segments] == [(0.0, 2.0)] and reached == 500

@@ -229,8 +229,13 @@ def test_a_looping_clip_in_a_batch_is_decoded_again_alone(clips: dict[str, Audio
         assert similarity(result.text, text) >= 0.85, result.text
 
 
-def test_the_reference_engine_transcribes_a_batch_one_clip_at_a_time(
-        reference: WhisperTranscriber, clips: dict[str, Audio]) -> None:
-    results = reference.transcribe_many([clips[CLEAR_EN[2]], silence(1.0)], "en")
-    assert reference.last_windows == ["short", "skipped"]
-    assert similarity(results[0].text, CLEAR_EN[2]) >= 0.85 and results[1].text == ""
+def test_the_reference_engine_batches_too(reference: WhisperTranscriber,
+                                         clips: dict[str, Audio]) -> None:
+    batch = [clips[text] for text in CLEAR_EN] + [silence(1.0)]
+    results = reference.transcribe_many(batch, "en")
+    assert reference.last_windows == ["batch"] * len(CLEAR_EN) + ["skipped"]
+    assert results[-1].text == "" and results[-1].segments == ()
+    for text, result in zip(CLEAR_EN, results, strict=False):
+        alone = reference.transcribe(clips[text], "en")
+        assert similarity(result.text, alone.text) >= 0.9, (result.text, alone.text)
+        assert (result.engine, result.model) == ("openai-whisper", "tiny.en")

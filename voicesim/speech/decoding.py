@@ -21,7 +21,7 @@ This module is pure (numpy only) so the plan can be tested without a model.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -150,6 +150,76 @@ def widened(window: DecodeWindow, like: DecodeWindow) -> DecodeWindow:
     """``window`` stretched to the length of ``like`` (its speech and token cap unchanged):
     a clip in a batch is padded with silence to the batch's longest window."""
     return replace(window, audio_samples=like.audio_samples, encoder_frames=like.encoder_frames)
+
+
+TIME_PRECISION_S = 0.02  # one timestamp token step; the encoder halves the 10 ms mel frames
+
+
+@dataclass(frozen=True)
+class TimedTokens:
+    """One segment of a decode: its tokens (timestamps included) and where it lies."""
+
+    start_s: float
+    end_s: float
+    tokens: tuple[int, ...]
+
+
+def split_by_timestamps(tokens: Sequence[int], timestamp_begin: int, content_frames: int
+                        ) -> tuple[list[TimedTokens], int]:
+    """Whisper's segments of one window's tokens, and the mel frame decoding reached.
+
+    The rule both engines apply inside ``transcribe``: a pair of consecutive timestamp
+    tokens closes a segment; a single timestamp at the end means the speech ran to the end
+    of the window (all ``content_frames`` are done); otherwise decoding reached only the
+    last closed segment, and ``transcribe`` would decode the rest in another window.
+    """
+    tokens = list(tokens)
+    single_ending = len(tokens) >= 2 and tokens[-2] < timestamp_begin <= tokens[-1]
+    cuts = [i for i in range(1, len(tokens))
+            if tokens[i] >= timestamp_begin and tokens[i - 1] >= timestamp_begin]
+    if not cuts:
+        stamps = [t for t in tokens if t >= timestamp_begin]
+        end_s = content_frames / MEL_FRAMES_PER_S
+        if stamps and stamps[-1] != timestamp_begin:
+            end_s = (stamps[-1] - timestamp_begin) * TIME_PRECISION_S
+        return [TimedTokens(0.0, end_s, tuple(tokens))], content_frames
+    if single_ending:
+        cuts.append(len(tokens))
+    segments: list[TimedTokens] = []
+    last = 0
+    for cut in cuts:
+        piece = tokens[last:cut]
+        segments.append(TimedTokens((piece[0] - timestamp_begin) * TIME_PRECISION_S,
+                                    (piece[-1] - timestamp_begin) * TIME_PRECISION_S,
+                                    tuple(piece)))
+        last = cut
+    if single_ending:
+        return segments, content_frames
+    frames_per_step = round(TIME_PRECISION_S * MEL_FRAMES_PER_S)
+    return segments, (tokens[last - 1] - timestamp_begin) * frames_per_step
+
+
+def batched_result(tokens: Sequence[int], avg_logprob: float, compression_ratio: float,
+                   timestamp_begin: int, window: DecodeWindow, settings: DecodeSettings,
+                   text_of: Callable[[Sequence[int]], str]) -> DecodeResult | None:
+    """One clip's answer from a batched first-temperature decode, or None where the
+    engine's ``transcribe`` would have gone on: a repetitive or unsure decode (the next
+    temperature) or speech left after the last closed segment (another window)."""
+    if (compression_ratio > settings.compression_ratio_threshold
+            or avg_logprob < settings.log_prob_threshold):
+        return None
+    content_frames = window.audio_samples * MEL_FRAMES_PER_S // SAMPLE_RATE
+    segments, reached = split_by_timestamps(tokens, timestamp_begin, content_frames)
+    if reached * SAMPLE_RATE // MEL_FRAMES_PER_S < window.speech_end_sample:
+        return None
+    texts = [(segment, text_of(segment.tokens).strip()) for segment in segments]
+    kept = [(s, text) for s, text in texts if s.start_s != s.end_s and text]
+    return DecodeResult(
+        segments=tuple(Segment(text=text, start_s=s.start_s, end_s=s.end_s)
+                       for s, text in kept),
+        token_count=sum(len(s.tokens) for s, _ in kept),
+        max_compression_ratio=compression_ratio if kept else 0.0,
+        min_avg_logprob=avg_logprob if kept else 0.0)
 
 
 def fit_to_window(audio: Audio, window: DecodeWindow) -> Audio:

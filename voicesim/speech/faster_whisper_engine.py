@@ -24,7 +24,12 @@ from faster_whisper.transcribe import get_compression_ratio, get_suppressed_toke
 
 from voicesim.core.ports import Audio, Segment, Word
 from voicesim.errors import ModelNotFoundError
-from voicesim.speech.decoding import DecodeResult, DecodeSettings, DecodeWindow
+from voicesim.speech.decoding import (
+    DecodeResult,
+    DecodeSettings,
+    DecodeWindow,
+    batched_result,
+)
 from voicesim.speech.models import ModelLocation, model_load_error
 
 ENGINE_NAME = "faster-whisper"
@@ -45,7 +50,7 @@ class _WindowedWhisperModel(WhisperModel):  # type: ignore[misc]  # untyped pack
 
 
 class FasterWhisperEngine:
-    """One faster-whisper model on the CPU; decodes one clip at a time."""
+    """One faster-whisper model on the CPU; decodes one clip or batch at a time."""
 
     name = ENGINE_NAME
 
@@ -141,37 +146,15 @@ class FasterWhisperEngine:
                 suppress_blank=True,
                 suppress_tokens=list(get_suppressed_tokens(tokenizer, [-1]) or ()),
                 max_initial_timestamp_index=first_ts)
-        return [self._batch_result(tokenizer, list(r.sequences_ids[0]), float(r.scores[0]),
-                                   window, settings) for r, window in zip(results, windows,
-                                                                          strict=True)]
-
-    def _batch_result(self, tokenizer: Tokenizer, tokens: list[int], score: float,
-                      window: DecodeWindow, settings: DecodeSettings) -> DecodeResult | None:
-        avg_logprob = score * len(tokens) / (len(tokens) + 1)  # as faster-whisper, penalty 1
-        ratio = get_compression_ratio(tokenizer.decode(tokens).strip())
-        if (ratio > settings.compression_ratio_threshold
-                or avg_logprob < settings.log_prob_threshold):
-            return None  # transcribe would try the next temperature
-        content_frames = window.audio_samples // model_hop(self._model)
-        pieces, seek, _single = self._model._split_segments_by_timestamps(
-            tokenizer=tokenizer, tokens=tokens, time_offset=0.0, segment_size=content_frames,
-            segment_duration=content_frames * self._model.feature_extractor.time_per_frame,
-            seek=0)
-        if seek * model_hop(self._model) < window.speech_end_sample:
-            return None  # transcribe would decode the rest in another window
-        kept = [(p, tokenizer.decode(p["tokens"])) for p in pieces]
-        kept = [(p, text) for p, text in kept if p["start"] != p["end"] and text.strip()]
-        return DecodeResult(
-            segments=tuple(Segment(text=text.strip(), start_s=float(p["start"]),
-                                   end_s=float(p["end"])) for p, text in kept),
-            token_count=sum(len(p["tokens"]) for p, _ in kept),
-            max_compression_ratio=ratio if kept else 0.0,
-            min_avg_logprob=avg_logprob if kept else 0.0)
-
-
-def model_hop(model: WhisperModel) -> int:
-    """Audio samples per mel frame (160 at 16 kHz)."""
-    return int(model.feature_extractor.hop_length)
+        out: list[DecodeResult | None] = []
+        for result, window in zip(results, windows, strict=True):
+            tokens = list(result.sequences_ids[0])
+            # faster-whisper's average: the score is the sum, length penalty 1
+            avg_logprob = float(result.scores[0]) * len(tokens) / (len(tokens) + 1)
+            ratio = get_compression_ratio(tokenizer.decode(tokens).strip())
+            out.append(batched_result(tokens, avg_logprob, ratio, tokenizer.timestamp_begin,
+                                      window, settings, lambda t: tokenizer.decode(list(t))))
+        return out
 
 
 def _segment(raw: Any) -> Segment:

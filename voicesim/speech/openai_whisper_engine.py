@@ -19,16 +19,24 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 import whisper
+from whisper.audio import N_FRAMES, N_SAMPLES, log_mel_spectrogram
+from whisper.decoding import DecodingOptions
 from whisper.model import AudioEncoder, ModelDimensions, Whisper
-from whisper.tokenizer import LANGUAGES
+from whisper.tokenizer import LANGUAGES, get_tokenizer
 
 from voicesim.core.ports import Audio, Segment, Word
 from voicesim.errors import ModelNotFoundError
 from voicesim.speech.ct2_checkpoint import convert_ct2_to_whisper
-from voicesim.speech.decoding import DecodeResult, DecodeSettings, DecodeWindow
+from voicesim.speech.decoding import (
+    DecodeResult,
+    DecodeSettings,
+    DecodeWindow,
+    batched_result,
+)
 from voicesim.speech.models import ModelLocation, model_load_error
 
 ENGINE_NAME = "openai-whisper"
@@ -54,7 +62,7 @@ class _WindowedAudioEncoder(AudioEncoder):  # type: ignore[misc]  # untyped pack
 
 
 class OpenAIWhisperEngine:
-    """One openai-whisper model on the CPU in float32; decodes one clip at a time."""
+    """One openai-whisper model on the CPU in float32; decodes one clip or batch at a time."""
 
     name = ENGINE_NAME
 
@@ -108,8 +116,46 @@ class OpenAIWhisperEngine:
 
     def decode_batch(self, audios: Sequence[Audio], lang: str, settings: DecodeSettings,
                      windows: Sequence[DecodeWindow]) -> list[DecodeResult | None]:
-        """No batched path: the reference engine decodes every clip alone."""
-        return [None] * len(audios)
+        """Short-window clips through one encoder call and one ``DecodingTask`` together.
+
+        What ``whisper.transcribe`` does for one short window at the first temperature
+        (the same log-mel input, options and timestamp rules), for the whole batch at
+        once; see ``WhisperEngine.decode_batch``.
+        """
+        if (not audios or settings.beam_size != 1 or settings.word_timestamps
+                or len({w.encoder_frames for w in windows}) != 1):
+            return [None] * len(audios)
+        frames = windows[0].encoder_frames
+        n_mels = self._model.dims.n_mels
+        batch = torch.zeros((len(audios), n_mels, frames), dtype=torch.float32)
+        for row, audio in enumerate(audios):
+            # transcribe's input: the log-mel of the clip with 30 s of silence after it
+            # (that padding sets the floor of the log scale), cut to the clip's frames.
+            mel = log_mel_spectrogram(torch.from_numpy(np.ascontiguousarray(audio)), n_mels,
+                                      padding=N_SAMPLES)
+            content = mel[:, : min(mel.shape[-1] - N_FRAMES, frames)]
+            batch[row, :, : content.shape[-1]] = content
+        options = DecodingOptions(
+            task="transcribe", language=lang, temperature=0.0, fp16=False,
+            sample_len=max(w.max_tokens for w in windows), without_timestamps=False)
+        tokenizer = get_tokenizer(self._model.is_multilingual,
+                                  num_languages=self._model.num_languages, language=lang,
+                                  task="transcribe")
+        encoder: Any = self._model.encoder
+        with self._lock, torch.inference_mode():
+            encoder.frames = frames
+            try:
+                results = self._model.decode(batch, options)
+            finally:
+                encoder.frames = None
+
+        def text_of(tokens: Sequence[int]) -> str:
+            return str(tokenizer.decode([t for t in tokens if t < tokenizer.eot]))
+
+        return [batched_result(list(r.tokens), float(r.avg_logprob),
+                               float(r.compression_ratio), tokenizer.timestamp_begin, window,
+                               settings, text_of)
+                for r, window in zip(results, windows, strict=True)]
 
 
 def _load(location: ModelLocation) -> Any:
