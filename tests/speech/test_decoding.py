@@ -69,6 +69,9 @@ def test_batches_group_similar_lengths_and_bound_the_padding() -> None:
         used = sum(windows[i].encoder_frames for i in batch)
         assert longest * len(batch) - used <= 0.3 * longest * len(batch)
     assert batches[1:] == [[2, 6], [4, 1]]  # 520 + 1000 frames: 24% padding, allowed
+    budget = plan_batches(windows, max_batch=3, max_frames=3000)
+    assert [4, 1] not in budget and [4] in budget and [1] in budget  # 2 x 2000 > 3000
+    assert budget[0] == [3, 0, 5]  # 3 x 510 padded frames fit
     wide = widened(windows[0], windows[1])
     assert (wide.encoder_frames, wide.audio_samples) == (2000, 320_000)
     assert (wide.max_tokens, wide.speech_end_sample) == (9, 50_000)

@@ -122,13 +122,14 @@ def plan_window(n_samples: int, speech_end_sample: int, margin_s: float,
                         speech_end_sample=speech_end)
 
 
-def plan_batches(windows: Sequence[DecodeWindow], max_batch: int,
+def plan_batches(windows: Sequence[DecodeWindow], max_batch: int, max_frames: int = 0,
                  max_padding: float = 0.3) -> list[list[int]]:
     """Indices of ``windows`` grouped for ``decode_batch``, shortest first.
 
     A batch runs at the length of its longest window, so a clip joins a batch only while
-    the padding stays under ``max_padding`` of the batch's encoder frames (and the batch
-    under ``max_batch`` clips).
+    the padding stays under ``max_padding`` of the batch's encoder frames, the batch under
+    ``max_batch`` clips and (when given) its padded frames under ``max_frames``: the
+    encoder's attention memory grows with the batch times the square of its length.
     """
     order = sorted(range(len(windows)), key=lambda i: windows[i].encoder_frames)
     batches: list[list[int]] = []
@@ -137,7 +138,8 @@ def plan_batches(windows: Sequence[DecodeWindow], max_batch: int,
         frames = windows[index].encoder_frames
         if batches and len(batches[-1]) < max_batch:
             padded = frames * (len(batches[-1]) + 1)
-            if padded - (used + frames) <= max_padding * padded:
+            if (padded - (used + frames) <= max_padding * padded
+                    and (not max_frames or padded <= max_frames)):
                 batches[-1].append(index)
                 used += frames
                 continue

@@ -71,6 +71,7 @@ class TranscriberOptions:
     vad_gate: bool = True  # skip Whisper on clips where Silero VAD hears no speech
     vad_threshold: float = 0.5  # Silero speech probability that counts as speech
     batch_size: int = 8  # clips decoded together by transcribe_many (short windows only)
+    batch_frames: int = 8000  # ... and at most this many padded mel frames (80 s) per batch
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> TranscriberOptions:
@@ -273,7 +274,8 @@ class WhisperTranscriber:
                 results[index] = self._decode(engine, clip, lang, end)
                 how[index] = self.last_window
         batched = sorted(windows)
-        for group in plan_batches([windows[i] for i in batched], self.options.batch_size):
+        for group in plan_batches([windows[i] for i in batched], self.options.batch_size,
+                                  self.options.batch_frames):
             members = [batched[k] for k in group]
             longest = max((windows[i] for i in members), key=lambda w: w.encoder_frames)
             wide = [widened(windows[i], longest) for i in members]
