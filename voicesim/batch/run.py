@@ -60,8 +60,9 @@ def run_batch(paths: Iterable[Path | str], out: Path, options: BatchOptions,
                 continue
             jobs.append((str(path), sha))
         bar = _progress_bar(len(jobs), progress)
+        sizing = _BarSizing(bar)
         if bar is not None:  # the bar's total in audio hours, found while the work runs
-            threading.Thread(target=_add_durations, args=(bar, [p for p, _ in jobs]),
+            threading.Thread(target=sizing.add_durations, args=([p for p, _ in jobs],),
                              daemon=True).start()
         try:
             for row in run_jobs(jobs, options, runner, workers, ray_address):
@@ -71,13 +72,13 @@ def run_batch(paths: Iterable[Path | str], out: Path, options: BatchOptions,
                 seconds = float(row.get("duration_s") or 0.0)
                 summary.audio_s += seconds
                 if bar is not None:
-                    bar.update(seconds / 3600)
                     done_files = summary.scored + summary.failed - summary.not_audio
-                    bar.set_postfix_str(f"files {done_files}/{len(jobs)}, "
-                                        f"{summary.failed - summary.not_audio} failed")
+                    with sizing.lock:
+                        bar.update(seconds / 3600)
+                        bar.set_postfix_str(f"files {done_files}/{len(jobs)}, "
+                                            f"{summary.failed - summary.not_audio} failed")
         finally:
-            if bar is not None:
-                bar.close()
+            sizing.close()
     finally:
         writer.close()
     return summary
@@ -90,18 +91,34 @@ def _sha_or_empty(path: Path) -> str:
         return ""  # unreadable: the worker's row says why
 
 
-def _add_durations(bar: Any, paths: list[str]) -> None:
-    """Adds each file's length to the bar's total (ffprobe: about 70 ms a file, so done in a
-    thread rather than before the first file starts)."""
-    from voicesim.speech.decode import probe
+class _BarSizing:
+    """The progress bar's total, found by probing each file in a thread (ffprobe: about
+    70 ms a file) rather than before the first file starts; one lock for all bar updates."""
 
-    for path in paths:
-        try:
-            seconds = max(0.0, probe(Path(path)).duration_s)
-        except VoicesimError:
-            continue  # the worker reports the problem in the row
-        bar.total = round(bar.total + seconds / 3600, 4)
-        bar.refresh()
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+        self.lock = threading.Lock()
+        self._closed = False
+
+    def add_durations(self, paths: list[str]) -> None:
+        from voicesim.speech.decode import probe
+
+        for path in paths:
+            try:
+                seconds = max(0.0, probe(Path(path)).duration_s)
+            except VoicesimError:
+                continue  # the worker reports the problem in the row
+            with self.lock:
+                if self._closed:
+                    return
+                self.bar.total = round(self.bar.total + seconds / 3600, 4)
+                self.bar.refresh()
+
+    def close(self) -> None:
+        with self.lock:
+            self._closed = True
+            if self.bar is not None:
+                self.bar.close()
 
 
 def _progress_bar(files: int, enabled: bool) -> Any:
