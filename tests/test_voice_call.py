@@ -39,6 +39,9 @@ class InstantPlayback:
     def wait_started(self, timeout_s: float = 2.0) -> float:
         return 0.0
 
+    def stop(self) -> None:
+        pass
+
     def wait(self, timeout_s: float | None = None) -> Played:
         return Played(0.0, len(self.samples) / SAMPLE_RATE, len(self.samples))
 

@@ -35,6 +35,8 @@ class Playing(Protocol):
 
     def wait_started(self, timeout_s: float = 2.0) -> float: ...
 
+    def stop(self) -> None: ...
+
     def wait(self, timeout_s: float | None = None) -> PlaybackLike: ...
 
 
@@ -124,6 +126,7 @@ class VoiceCall:
         self.screen = screen
         self.trainee = trainee
         self.measures: list[TurnMeasure] = []
+        self._playing: Playing | None = None  # the caller's line on the device, if any
 
     @property
     def record(self) -> CallRecord:
@@ -140,12 +143,23 @@ class VoiceCall:
             if self.screen:
                 self.screen.write("\n(call ended by you)")
         finally:
+            self._silence_caller()
             if not self.call.over:
                 self.call.end()
             self._save()
         if self.screen and self.record.scorecard:
             self.screen.scorecard(self.record.scorecard)
         return self.record
+
+    def _silence_caller(self) -> None:
+        """Stop and close the line still playing (Ctrl-C mid-line). A stream left open keeps
+        calling into Python from the audio thread after its objects are gone, which crashed
+        the process a moment after the call ended."""
+        if self._playing is not None and self._playing.is_playing:
+            self._playing.stop()
+        if self._playing is not None:
+            self._playing.wait(2.0)
+            self._playing = None
 
     def _speak(self, turn: CallerTurn) -> tuple[Playing, float]:
         """Synthesise and start the caller's line; show it; returns at the first sample."""
@@ -158,6 +172,7 @@ class VoiceCall:
             self.screen.caller(self.persona, turn)
         self.microphone.discard_pending()  # what the mic heard while we were thinking is not a reply
         playing = self.player.start(speech.samples)
+        self._playing = playing
         started = playing.wait_started()
         if self.recorder:
             self.recorder.add_caller(speech.samples, started)

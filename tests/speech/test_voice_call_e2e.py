@@ -146,6 +146,7 @@ def test_silence_makes_the_caller_ask_and_ctrl_c_keeps_the_session(
             "PULSE_SINK": "vs_caller",
             "PULSE_SOURCE": "vs_trainee.monitor",
             "VOICESIM_DATA_DIR": str(data_dir),
+            "PYTHONFAULTHANDLER": "1",  # a native crash shows every thread's stack
         },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
