@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from voicesim.core.labels import LABEL_ORDER
+from voicesim.csv_cells import safe_row
 from voicesim.errors import BatchError
 
 FORMATS = ("jsonl", "csv")
@@ -134,7 +135,7 @@ class ResultWriter:
 
     def write(self, row: dict[str, Any]) -> None:
         if self._csv is not None:
-            self._csv.writerow(flat_row(row))
+            self._csv.writerow(safe_row(flat_row(row)))
         else:
             self._handle.write(json.dumps(row, ensure_ascii=False) + "\n")
         self._flush()

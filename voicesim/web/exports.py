@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from voicesim.csv_cells import safe_row
 from voicesim.store.access import Viewer
 from voicesim.store.progress import DIMENSIONS
 from voicesim.store.store import Store
@@ -127,24 +128,13 @@ def json_ready(session: dict[str, Any]) -> dict[str, Any]:
     return ready
 
 
-# A cell starting with one of these runs as a formula in a spreadsheet (CSV injection):
-# a trainee's reply "=HYPERLINK(...)" must open as text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def csv_response(rows: Iterable[dict[str, Any]], columns: Sequence[str], filename: str) -> Response:
     """A CSV download whose text cells are safe to open in a spreadsheet."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if v is None else spreadsheet_safe(v) for k, v in row.items()})
+        writer.writerow(safe_row(row))
     return Response(
         buffer.getvalue(),
         media_type="text/csv; charset=utf-8",
