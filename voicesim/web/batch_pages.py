@@ -54,8 +54,13 @@ def _jobs(store: Store, viewer: Viewer) -> list[JobView]:
     ]
 
 
-def _submit(request: Request, job_id: int) -> None:
+def _upload(
+    request: Request, store: Store, viewer: Viewer, files: list[UploadFile], choices: UploadChoices
+) -> int:
+    """Save the upload as a queued job and hand it to the background worker."""
+    job_id = receive_upload(store, request.app.state.settings.data_folder, files, choices, viewer)
     request.app.state.batch_worker.submit(job_id)
+    return job_id
 
 
 def job_out(job: JobView) -> BatchJobOut:
@@ -85,11 +90,7 @@ def upload_page(
     request: Request, viewer: Reviewer, store: StoreDep, files: Files,
     lang: Lang = "en", agent_channel: Channel = "left", engine: Engine = "faster-whisper",
 ) -> RedirectResponse:  # fmt: skip
-    job_id = receive_upload(
-        store, request.app.state.settings.data_folder, files,
-        UploadChoices(lang, agent_channel, engine), viewer,
-    )  # fmt: skip
-    _submit(request, job_id)
+    job_id = _upload(request, store, viewer, files, UploadChoices(lang, agent_channel, engine))
     return RedirectResponse(f"/batch/{job_id}", status_code=303)
 
 
@@ -163,11 +164,7 @@ def upload_api(
     request: Request, viewer: Reviewer, store: StoreDep, files: Files,
     lang: Lang = "en", agent_channel: Channel = "left", engine: Engine = "faster-whisper",
 ) -> BatchJobOut:  # fmt: skip
-    job_id = receive_upload(
-        store, request.app.state.settings.data_folder, files,
-        UploadChoices(lang, agent_channel, engine), viewer,
-    )  # fmt: skip
-    _submit(request, job_id)
+    job_id = _upload(request, store, viewer, files, UploadChoices(lang, agent_channel, engine))
     return job_out(store.batch_jobs.get_job(job_id))
 
 
