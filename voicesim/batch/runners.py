@@ -42,9 +42,19 @@ def _run_local(jobs: Sequence[Job], options: BatchOptions, workers: int
         return
     # spawn: workers start clean (no inherited threads or half-loaded libraries).
     context = multiprocessing.get_context("spawn")
-    with context.Pool(min(workers, len(jobs)), initializer=_init_worker,
-                      initargs=(options,)) as pool:
+    pool = context.Pool(min(workers, len(jobs)), initializer=_init_worker, initargs=(options,))
+    finished = False
+    try:
         yield from pool.imap_unordered(_work, jobs, chunksize=1)
+        finished = True
+    finally:
+        # A finished run lets the workers exit on their own (killing them leaks the
+        # semaphores their libraries hold); an interrupted one stops them at once.
+        if finished:
+            pool.close()
+        else:
+            pool.terminate()
+        pool.join()
 
 
 def _init_worker(options: BatchOptions) -> None:
