@@ -70,3 +70,18 @@ def test_first_start_makes_an_admin_who_sees_the_demo_calls(private_data_dir: Pa
         env={**env, "VOICESIM_DATA_DIR": str(private_data_dir)}, capture_output=True, text=True,
     )  # fmt: skip
     assert again.returncode == 2 and "'not-a-port' is not a port number" in again.stderr
+
+
+def test_a_port_in_use_is_one_clear_line(private_data_dir: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "voicesim.cli", "serve", "--port", str(port)],
+            env={**os.environ, "VOICESIM_DATA_DIR": str(private_data_dir)},
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"voicesim: error: cannot listen on 127.0.0.1:{port} (Address already in use); "
+        "is voicesim serve already running? pick another port with --port"
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import socket
 from typing import Any
 
 from voicesim.errors import ConfigError
@@ -27,6 +28,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ImportError as error:
         raise ConfigError(f"{INSTALL_HINT} ({error})") from error
     settings = WebSettings.from_env()
+    _check_port_free(args.host, args.port)
     store = open_store()
     try:
         _first_account(store)
@@ -43,6 +45,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail before the database and the banner: uvicorn's own message comes after both."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise ConfigError(
+            f"cannot listen on {host}:{port} ({reason}); is voicesim serve already "
+            "running? pick another port with --port"
+        ) from error
 
 
 def _first_account(store: Any) -> None:
