@@ -32,8 +32,10 @@ def test_score_text_one_reply(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert {"apology", "question"} <= set(result["labels"])
     for item in result["evidence"]:
-        assert set(item) == {"label", "phrase", "start", "end"}
+        assert {"label", "phrase", "start", "end"} <= set(item)
+        assert item["source"] in {"lexicon", "learned"}
         assert text[item["start"] : item["end"]] == item["phrase"]
+    assert result["question"] in {"open", "closed"}
 
 
 def test_score_text_json_lines_in_order_with_a_bad_line(

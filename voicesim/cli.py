@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -66,8 +67,9 @@ def cmd_lexicons_check(args: argparse.Namespace) -> int:
 
 
 def cmd_score_text(args: argparse.Namespace) -> int:
-    from voicesim.core.scorer import score_reply
+    from voicesim.scoring import scorer_named
 
+    score_reply = scorer_named().score
     if args.text is not None:
         print(json.dumps(score_reply(args.text, args.lang or "en").to_dict(), ensure_ascii=False))
         return 0
@@ -262,7 +264,24 @@ def build_parser() -> argparse.ArgumentParser:
     add_store_commands(commands)
     add_batch_command(commands)
     add_serve_command(commands)
+    for name in SCORING_COMMANDS:
+        commands.choices[name].add_argument(
+            "--scorer",
+            help="lexicon or hybrid (default: VOICESIM_SCORER, else hybrid); workers inherit it",
+        )
     return parser
+
+
+# The commands that score replies; --scorer picks the scorer for them and their workers.
+SCORING_COMMANDS = ("score-text", "practice", "score", "batch", "serve", "demo")
+
+
+def _choose_scorer(args: argparse.Namespace) -> None:
+    """``--scorer`` becomes ``VOICESIM_SCORER`` so that worker processes score alike."""
+    if getattr(args, "scorer", None):
+        from voicesim.scoring import SCORER_ENV, scorer_name
+
+        os.environ[SCORER_ENV] = scorer_name(args.scorer)
 
 
 def add_voice_options(parser: argparse.ArgumentParser) -> None:
@@ -276,6 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _choose_scorer(args)
         return int(args.handler(args))
     except VoicesimError as exc:
         print(f"voicesim: error: {exc}", file=sys.stderr)

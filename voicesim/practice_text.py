@@ -12,6 +12,7 @@ from pathlib import Path
 from voicesim.core.call import CallRecord, PracticeCall
 from voicesim.core.personas import Persona
 from voicesim.errors import RepliesFileError
+from voicesim.scoring import scorer_named
 from voicesim.terminal import Screen
 
 
@@ -32,7 +33,7 @@ def run_scripted(
     persona: Persona, replies: Iterable[str], seed: int | None, screen: Screen | None = None
 ) -> CallRecord:
     """Play a whole call with replies from a list; stop when the call or the replies end."""
-    call = PracticeCall(persona, seed=seed, mode="text")
+    call = PracticeCall(persona, seed=seed, mode="text", scorer=scorer_named().score)
     opening = call.start()
     if screen:
         screen.briefing(persona)
@@ -56,7 +57,7 @@ def run_interactive(
     persona: Persona, seed: int | None, screen: Screen, ask: Callable[[str], str] = input
 ) -> CallRecord:
     """A live typed call: show the caller's line and level, read a reply, show what it did."""
-    call = PracticeCall(persona, seed=seed, mode="text")
+    call = PracticeCall(persona, seed=seed, mode="text", scorer=scorer_named().score)
     screen.briefing(persona)
     screen.caller(persona, call.start())
     try:

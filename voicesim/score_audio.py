@@ -12,8 +12,8 @@ from typing import Any
 
 from voicesim.core.lexicon import normalize_language
 from voicesim.core.ports import SAMPLE_RATE, Transcriber
-from voicesim.core.scorer import score_reply
 from voicesim.errors import VoicesimError
+from voicesim.scoring import scorer_named
 
 
 def score_audio_files(
@@ -31,7 +31,7 @@ def score_audio_files(
             if transcriber is None:  # loaded once, on the first file that decodes
                 transcriber = make_transcriber(TranscriberOptions(engine=engine, model=model))
             transcript = transcriber.transcribe(audio, code)
-            score = score_reply(transcript.text, code)
+            score = scorer_named().score(transcript.text, code)
             result: dict[str, Any] = {
                 "file": str(path),
                 "duration_s": round(len(audio) / SAMPLE_RATE, 3),

@@ -22,6 +22,7 @@ from voicesim.core.call import CallRecord, PracticeCall, TurnTiming
 from voicesim.core.personas import Persona
 from voicesim.core.ports import SAMPLE_RATE, Audio, Synthesizer, Transcriber, Utterance
 from voicesim.core.staircase import CallerTurn
+from voicesim.scoring import scorer_named
 from voicesim.sessions import save_session
 from voicesim.speech.turns import FrameVad, TurnOptions, listen_for_reply
 from voicesim.terminal import Screen
@@ -114,7 +115,7 @@ class VoiceCall:
         seed: int | None = None,
     ):
         self.persona = persona
-        self.call = PracticeCall(persona, seed=seed, mode="voice")
+        self.call = PracticeCall(persona, seed=seed, mode="voice", scorer=scorer_named().score)
         self.synthesizer = synthesizer
         self.transcriber = transcriber
         self.player = player

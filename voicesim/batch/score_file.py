@@ -32,8 +32,8 @@ from voicesim.batch.turns import ChannelTurns, call_facts
 from voicesim.core.labels import LABEL_ORDER, ReplyScore
 from voicesim.core.lexicon import normalize_language
 from voicesim.core.ports import SAMPLE_RATE, Audio
-from voicesim.core.scorer import score_reply
 from voicesim.errors import VoicesimError
+from voicesim.scoring import scorer_named
 
 if TYPE_CHECKING:
     from voicesim.batch.speech_scan import ChannelSpeech
@@ -49,7 +49,7 @@ def prepare_worker(options: BatchOptions) -> None:
     lang = normalize_language(options.lang)
     _transcriber(options).engine_for(lang)
     load_vad()
-    score_reply("", lang)  # compiles the lexicon (a few hundred patterns)
+    scorer_named().score("", lang)  # compiles the lexicon, loads the encoder
 
 
 def _transcriber(options: BatchOptions) -> WhisperTranscriber:
@@ -116,7 +116,8 @@ def _score(path: Path, options: BatchOptions) -> dict[str, Any]:
     windows: Iterable[Audio] = [kept] if kept is not None else _windows(path, channels, options)
     texts = _transcribe(windows, pieces, channels, transcriber, lang)
     agent = [i for i, t in enumerate(turns) if t.speaker == "agent"]
-    scores = [score_reply(" ".join(texts[i].text) if i in texts else "", lang) for i in agent]
+    scores = scorer_named().score_many(
+        [" ".join(texts[i].text) if i in texts else "" for i in agent], lang)
     if not turns:
         warnings.append(f"{path}: no speech found (silence or noise)")
     elif not agent:

@@ -71,6 +71,7 @@ class TurnRecord:
             "labels": [str(label) for label in self.score.labels],
             "evidence": [item.to_dict() for item in self.score.evidence],
             "apology": str(self.score.apology) if self.score.apology else None,
+            "question": str(self.score.question) if self.score.question else None,
             "transition": self.transition.to_dict(),
             "timing": self.timing.to_dict() if self.timing else None,
             "audio_file": self.audio_file,

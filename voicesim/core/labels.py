@@ -57,6 +57,14 @@ class ApologyKind(StrEnum):
     BLANKET = "blanket"
 
 
+class QuestionKind(StrEnum):
+    """What a question invites: an open one the caller's story (what the course asks for), a
+    closed one a single fact (it counts less)."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
 @dataclass(frozen=True)
 class Evidence:
     """The words in a reply that earned a label; ``start``/``end`` index the reply text."""
@@ -65,6 +73,7 @@ class Evidence:
     phrase: str
     start: int
     end: int
+    source: str = "lexicon"  # "lexicon" (a listed phrase) or "learned" (a clause the model judged)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +81,7 @@ class Evidence:
             "phrase": self.phrase,
             "start": self.start,
             "end": self.end,
+            "source": self.source,
         }
 
 
@@ -84,6 +94,8 @@ class ReplyScore:
     labels: tuple[Label, ...] = ()
     evidence: tuple[Evidence, ...] = field(default_factory=tuple)
     apology: ApologyKind | None = None
+    question: QuestionKind | None = None  # set exactly when ``question`` is a label
+    scorer: str = "lexicon"  # which scorer of the scorer table gave this result
 
     def has(self, label: Label) -> bool:
         return label in self.labels
@@ -107,4 +119,6 @@ class ReplyScore:
             "labels": [str(label) for label in self.labels],
             "evidence": [item.to_dict() for item in self.evidence],
             "apology": str(self.apology) if self.apology else None,
+            "question": str(self.question) if self.question else None,
+            "scorer": self.scorer,
         }

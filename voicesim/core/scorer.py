@@ -12,7 +12,15 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from voicesim.core.labels import HARMFUL, LABEL_ORDER, ApologyKind, Evidence, Label, ReplyScore
+from voicesim.core.labels import (
+    HARMFUL,
+    LABEL_ORDER,
+    ApologyKind,
+    Evidence,
+    Label,
+    QuestionKind,
+    ReplyScore,
+)
 from voicesim.core.lexicon import Lexicon, lexicon_for, normalize_language
 
 # A number with separators ("5,000", "2.5") is one token; words keep inner apostrophes.
@@ -140,6 +148,14 @@ def score_reply(text: str, lang: str = "en") -> ReplyScore:
             evidence.append(Evidence(label, text[start:end], start, end))
     evidence.sort(key=lambda item: (item.start, LABEL_ORDER.index(item.label)))
     labels = tuple(label for label in LABEL_ORDER if label in found)
+    # The lexicons list open questions only (what happened, who, how long...): the closed
+    # ones are the learned layer's to find.
+    question = QuestionKind.OPEN if Label.QUESTION in found else None
     return ReplyScore(
-        text=text, lang=code, labels=labels, evidence=tuple(evidence), apology=apology
+        text=text,
+        lang=code,
+        labels=labels,
+        evidence=tuple(evidence),
+        apology=apology,
+        question=question,
     )
