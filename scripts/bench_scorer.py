@@ -1,41 +1,39 @@
-"""How many replies a second the scorer labels, on one core.
+"""How fast the scorers label replies, and what the hybrid scorer costs in time and memory.
 
-    python scripts/bench_scorer.py [--rounds 7] [--replies 2000]
+    python scripts/bench_scorer.py [--rounds 5] [--replies 1000] [--threads N]
 
-Replies come from the labelled data sets (every language, typed and transcribed style). Each
-round scores every reply once; the figure is the median over rounds. For scale, the same run
-times the obvious alternative: every lexicon pattern compiled and searched on its own (labels
-only, no evidence spans, no negation), which is how a first version would do it. The last line is one JSON object.
+Replies come from the scorer's training corpus (every language, typed and transcribed style).
+Figures, each the median over rounds:
+- lexicon: replies a second on one core (and, for scale, every lexicon pattern searched on its
+  own, which is how a first version would do it);
+- hybrid, bulk: replies a second through ``score_many`` (the encoder batches clauses), its
+  cache emptied before every round;
+- hybrid, live: milliseconds one reply takes (``score``), and how many more than the lexicons;
+- memory: resident set size before and after loading the hybrid scorer and scoring.
+The last line is one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import time
 import tomllib
-from pathlib import Path
 
 from voicesim.core.lexicon import LEXICON_DIR, SUPPORTED_LANGUAGES, _compile
-from voicesim.core.scorer import score_reply
+from voicesim.scoring import scorer_named
+from voicesim.scoring.corpus import read_corpus
 
-DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "scorer"
 
-
-def load_replies(limit: int) -> list[tuple[str, str]]:
-    replies = []
-    for folder in ("dev", "heldout"):
-        for lang in SUPPORTED_LANGUAGES:
-            path = DATA / folder / f"{lang}.jsonl"
-            if path.exists():
-                for line in path.read_text(encoding="utf-8").splitlines():
-                    if line.strip():
-                        replies.append((json.loads(line)["text"], lang))
-    if not replies:
-        raise SystemExit("no labelled replies found under tests/data/scorer")
-    return (replies * (limit // len(replies) + 1))[:limit]
+def rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def naive_patterns(lang: str) -> list[re.Pattern[str]]:
@@ -51,51 +49,101 @@ def naive_patterns(lang: str) -> list[re.Pattern[str]]:
 
 
 def naive_score(text: str, patterns: list[re.Pattern[str]]) -> int:
-    """Lower-case, strip apostrophes, then search every pattern separately."""
     normal = " ".join(re.findall(r"\w+", re.sub(r"['’]", "", text.lower())))
     return sum(1 for pattern in patterns if pattern.search(normal))
 
 
+def by_language(replies: list[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for text, lang in replies:
+        grouped.setdefault(lang, []).append(text)
+    return grouped
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--replies", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--replies", type=int, default=1000)
+    parser.add_argument("--live", type=int, default=60, help="single replies timed for live use")
     args = parser.parse_args()
-    replies = load_replies(args.replies)
+    rows = read_corpus()
+    step = max(1, len(rows) // args.replies)
+    replies = [(row.text, row.lang) for row in rows[::step]][: args.replies]
+    lexicon = scorer_named("lexicon")
     for lang in SUPPORTED_LANGUAGES:  # compile outside the timing
-        score_reply("warm up", lang)
+        lexicon.score("warm up", lang)
     naive = {lang: naive_patterns(lang) for lang in SUPPORTED_LANGUAGES}
 
-    scorer_rates, naive_rates = [], []
+    lexicon_rates, naive_rates = [], []
     for _ in range(args.rounds):
         start = time.perf_counter()
         for text, lang in replies:
-            score_reply(text, lang)
-        scorer_rates.append(len(replies) / (time.perf_counter() - start))
+            lexicon.score(text, lang)
+        lexicon_rates.append(len(replies) / (time.perf_counter() - start))
         start = time.perf_counter()
         for text, lang in replies:
             naive_score(text, naive[lang])
         naive_rates.append(len(replies) / (time.perf_counter() - start))
-    rate = statistics.median(scorer_rates)
-    baseline = statistics.median(naive_rates)
+
+    before_mb = rss_mb()
+    hybrid = scorer_named("hybrid")
+    encoder = getattr(hybrid, "encoder", None)
+    hybrid.score("warm up", "en")
+    loaded_mb = rss_mb()
+    bulk_rates = []
+    for _ in range(args.rounds):
+        if encoder is not None and hasattr(encoder, "forget"):
+            encoder.forget()
+        start = time.perf_counter()
+        for lang, texts in by_language(replies).items():
+            for first in range(0, len(texts), 64):
+                hybrid.score_many(texts[first : first + 64], lang)
+        bulk_rates.append(len(replies) / (time.perf_counter() - start))
+    live = replies[:: max(1, len(replies) // args.live)][: args.live]
+    hybrid_ms, lexicon_ms = [], []
+    for text, lang in live:
+        if encoder is not None and hasattr(encoder, "forget"):
+            encoder.forget()
+        start = time.perf_counter()
+        hybrid.score(text, lang)
+        hybrid_ms.append(1000 * (time.perf_counter() - start))
+        start = time.perf_counter()
+        lexicon.score(text, lang)
+        lexicon_ms.append(1000 * (time.perf_counter() - start))
+    after_mb = rss_mb()
+
     words = statistics.mean(len(text.split()) for text, _ in replies)
-    print(f"{len(replies)} replies (mean {words:.1f} words), {args.rounds} rounds, one core")
-    print(
-        f"score_reply:      {rate:>9.0f} replies/s (median; min {min(scorer_rates):.0f}, max {max(scorer_rates):.0f})"
-    )
-    print(f"naive per-pattern:{baseline:>9.0f} replies/s (median; labels only, no evidence)")
-    print(
-        json.dumps(
-            {
-                "replies_per_s": round(rate),
-                "naive_replies_per_s": round(baseline),
-                "ratio_vs_naive": round(rate / baseline, 2),
-                "rounds": args.rounds,
-                "replies": len(replies),
-                "mean_words": round(words, 1),
-            }
-        )
-    )
+    figures = {
+        "lexicon_replies_per_s": round(statistics.median(lexicon_rates)),
+        "naive_replies_per_s": round(statistics.median(naive_rates)),
+        "hybrid_replies_per_s": round(statistics.median(bulk_rates), 1),
+        "hybrid_live_ms_median": round(statistics.median(hybrid_ms), 1),
+        "hybrid_live_added_ms_median": round(
+            statistics.median(hybrid_ms) - statistics.median(lexicon_ms), 1
+        ),
+        "hybrid_live_ms_p90": round(sorted(hybrid_ms)[int(0.9 * (len(hybrid_ms) - 1))], 1),
+        "rss_before_hybrid_mb": round(before_mb),
+        "rss_hybrid_loaded_mb": round(loaded_mb),
+        "rss_after_mb": round(after_mb),
+        "hybrid_added_mb": round(after_mb - before_mb),
+        "rounds": args.rounds,
+        "replies": len(replies),
+        "mean_words": round(words, 1),
+        "threads": os.environ.get("OMP_NUM_THREADS", "all"),
+    }
+    print(f"{len(replies)} replies (mean {words:.1f} words), {args.rounds} rounds, "
+          f"encoder threads: {figures['threads']}")  # fmt: skip
+    print(f"lexicon:           {figures['lexicon_replies_per_s']:>8} replies/s "
+          f"(min {min(lexicon_rates):.0f}, max {max(lexicon_rates):.0f})")  # fmt: skip
+    print(f"naive per-pattern: {figures['naive_replies_per_s']:>8} replies/s (labels only)")
+    print(f"hybrid, bulk:      {figures['hybrid_replies_per_s']:>8} replies/s "
+          f"(min {min(bulk_rates):.1f}, max {max(bulk_rates):.1f})")  # fmt: skip
+    print(f"hybrid, live:      {figures['hybrid_live_ms_median']:>8} ms a reply "
+          f"(+{figures['hybrid_live_added_ms_median']} ms over the lexicons; p90 "
+          f"{figures['hybrid_live_ms_p90']} ms)")  # fmt: skip
+    print(f"memory:            {figures['rss_before_hybrid_mb']} MB -> {figures['rss_after_mb']} MB "
+          f"(+{figures['hybrid_added_mb']} MB for the hybrid scorer)")  # fmt: skip
+    print(json.dumps(figures))
     return 0
 
 

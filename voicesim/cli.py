@@ -258,12 +258,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=cmd_demo)
     # Each of these imports only argparse-level code; their packages load when a command runs.
     from voicesim.batch.commands import add_batch_command
+    from voicesim.scoring.commands import add_scorer_command
     from voicesim.store.commands import add_store_commands
     from voicesim.web.commands import add_serve_command
 
     add_store_commands(commands)
     add_batch_command(commands)
     add_serve_command(commands)
+    add_scorer_command(commands)
     for name in SCORING_COMMANDS:
         commands.choices[name].add_argument(
             "--scorer",

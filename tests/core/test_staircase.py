@@ -8,7 +8,7 @@ from itertools import pairwise
 import pytest
 
 from tests.core.conftest import reply
-from voicesim.core.labels import ApologyKind, Label, ReplyScore
+from voicesim.core.labels import ApologyKind, Label, QuestionKind, ReplyScore
 from voicesim.core.levels import Level
 from voicesim.core.personas import Persona
 from voicesim.core.staircase import StaircaseEngine
@@ -195,3 +195,15 @@ def test_talking_over_the_caller_adds_anger(test_persona: Persona) -> None:
     turn = engine.respond(reply(), interruptions=2)
     assert "talked over the caller 2x" in turn.transition.reason
     assert turn.transition.anger_points == pytest.approx(0.5 + engine.options.idle_anger)
+
+
+def test_an_open_question_counts_more_than_a_closed_one(test_persona: Persona) -> None:
+    open_engine = engine_at(test_persona, Level.BLAME)
+    closed_engine = engine_at(test_persona, Level.BLAME)
+    asked = open_engine.respond(replace(reply(Label.QUESTION), question=QuestionKind.OPEN))
+    checked = closed_engine.respond(replace(reply(Label.QUESTION), question=QuestionKind.CLOSED))
+    assert asked.line == "STORY 1 promised by Friday"  # the story goes on
+    assert "question +1" in asked.transition.reason
+    assert "question (closed) +0.5" in checked.transition.reason
+    assert not checked.line.startswith("STORY")  # a fact was asked for, not the story
+    assert open_engine._heard > closed_engine._heard

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from voicesim.core.labels import ApologyKind, Label, ReplyScore
+from voicesim.core.labels import ApologyKind, Label, QuestionKind, ReplyScore
 from voicesim.core.levels import Level
 from voicesim.core.lines import LinePicker, StoryTeller
 from voicesim.core.personas import Persona, Reaction
@@ -176,6 +176,11 @@ class StaircaseEngine:
         reason += f"; anger {self._anger:g} is below the fuse {self.persona.temper.fuse:g}."
         return self._say(reaction, self.level, score.labels, Rule.HARM_ANGERS, reason)
 
+    @staticmethod
+    def _invites_story(score: ReplyScore) -> bool:
+        """An open question lets the caller tell more; a closed one only gets its fact."""
+        return score.has(Label.QUESTION) and score.question is not QuestionKind.CLOSED
+
     def _gain(self, score: ReplyScore) -> tuple[float, list[str]]:
         """Calming points of this reply at the current level, with diminishing returns."""
         weights = CALMING_WEIGHTS.get(self.level, {})
@@ -186,11 +191,14 @@ class StaircaseEngine:
             weight = weights[label] * self.options.repeat_decay ** self._uses[label]
             if label is Label.APOLOGY and score.apology is not ApologyKind.SPECIFIC:
                 weight *= self.options.blanket_apology_weight
+            closed = label is Label.QUESTION and score.question is QuestionKind.CLOSED
+            if closed:
+                weight *= self.options.closed_question_weight
             self._uses[label] += 1
             if label in LISTENING_MOVES:
                 self._heard += weight
             total += weight
-            parts.append(f"{label} +{weight:g}")
+            parts.append(f"{label}{' (closed)' if closed else ''} +{weight:g}")
         for label in score.labels:
             if label not in weights:
                 self._uses[label] += 1
@@ -216,7 +224,7 @@ class StaircaseEngine:
                     line, Level.DISAGREEMENT, score.labels, Rule.RESOLVED, reason, Outcome.RESOLVED
                 )
             return self._premature(score, f"listening {self._heard:g} < {needed:g}")
-        if score.has(Label.QUESTION) and not self._story.exhausted:
+        if self._invites_story(score) and not self._story.exhausted:
             return self._tell_story(
                 score, f"A curious question{earned}: the caller tells more of the story."
             )
@@ -286,7 +294,7 @@ class StaircaseEngine:
                 Rule.BLANKET_APOLOGY,
                 reason + "; a blanket apology lands only half.",
             )
-        if score.has(Label.QUESTION) and self.level is Level.BLAME and not self._story.exhausted:
+        if self._invites_story(score) and self.level is Level.BLAME and not self._story.exhausted:
             return self._tell_story(score, reason + ".")
         line = self._pick("heard", self.persona.reactions[Reaction.HEARD])
         return self._say(
@@ -361,7 +369,7 @@ class StaircaseEngine:
             line = self._pick("refocus", reactions[Reaction.REFOCUS])
         elif score.has(Label.APOLOGY) and score.apology is ApologyKind.SPECIFIC:
             line = self._pick("apology_accepted", reactions[Reaction.APOLOGY_ACCEPTED])
-        elif score.has(Label.QUESTION) and not self._story.exhausted:
+        elif self._invites_story(score) and not self._story.exhausted:
             line = self._story.next_piece() or ""
         else:
             line = self._pick("heard", reactions[Reaction.HEARD])

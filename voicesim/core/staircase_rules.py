@@ -57,6 +57,8 @@ class EngineOptions:
     repeat_decay: float = 0.5  # each earlier use of the same move at this level halves it again
     max_calm_per_reply: float = 1.5  # feeling heard takes more than one sentence, however good
     blanket_apology_weight: float = 0.5  # "sorry for everything" counts half a specific apology
+    closed_question_weight: float = 0.5  # a closed question gathers a fact; an open one
+    # invites the story, which is what the course asks for (counts in full)
     idle_anger: float = 0.25  # anger from a reply with no useful move, at levels 2-4
     premature_anger: float = 0.5  # anger from next steps offered before the caller feels heard
     silence_anger: float = 0.5  # anger from each empty reply after the first in a row
