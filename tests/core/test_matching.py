@@ -127,3 +127,20 @@ def test_malformed_lexicons_name_the_problem(edit: object, message: str) -> None
 def test_unknown_language_lists_the_supported_ones() -> None:
     with pytest.raises(UnsupportedLanguageError, match="use one of: en, da, nl, sv, pl"):
         scorer.score_reply("hello", "fr")
+
+
+@pytest.mark.parametrize(
+    ("lang", "sympathy", "brush_off"),
+    [
+        ("en", "oh no, I'm so sorry to hear that", "I'm sorry if you see it that way"),
+        ("da", "det er jeg virkelig ked af at høre", "jeg beklager hvis du opfatter det sådan"),
+        ("nl", "wat vervelend om te horen", "het spijt me als u het zo ervaart"),
+        ("sv", "jag är så ledsen att höra det", "jag beklagar om du uppfattar det så"),
+        ("pl", "bardzo przykro mi to słyszeć", "przykro mi, jeśli pan to tak odbiera"),
+    ],
+)
+def test_sorry_words_that_own_nothing_are_not_apologies(lang: str, sympathy: str, brush_off: str) -> None:
+    heard = scorer.score_reply(sympathy, lang)
+    assert Label.EMPATHY in heard.labels and Label.APOLOGY not in heard.labels
+    brushed = scorer.score_reply(brush_off, lang)
+    assert Label.DISMISSIVE in brushed.labels and Label.APOLOGY not in brushed.labels

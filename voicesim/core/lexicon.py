@@ -34,6 +34,7 @@ class LabelRules:
     pattern: re.Pattern[str]
     negatable: bool
     specific: re.Pattern[str] | None = None  # apology only: what makes an apology specific
+    unless: re.Pattern[str] | None = None  # a match overlapping one of these is not this move
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,9 @@ def parse_lexicon(data: dict[str, Any], where: str) -> Lexicon:
         specific = table.get("specific")
         if specific is not None and (label is not Label.APOLOGY or not isinstance(specific, list)):
             raise LexiconError(f"{label_where}.specific: only apology has a specific list")
+        unless = table.get("unless")
+        if unless is not None and not isinstance(unless, list):
+            raise LexiconError(f"{label_where}.unless: must be a list of pattern strings")
         rules.append(
             LabelRules(
                 label=label,
@@ -149,6 +153,9 @@ def parse_lexicon(data: dict[str, Any], where: str) -> Lexicon:
                 negatable=bool(table.get("negatable", False)),
                 specific=_compile(specific, macros, numbers, f"{label_where}.specific")
                 if specific
+                else None,
+                unless=_compile(unless, macros, numbers, f"{label_where}.unless")
+                if unless
                 else None,
             )
         )

@@ -125,11 +125,16 @@ def score_reply(text: str, lang: str = "en") -> ReplyScore:
     apology: ApologyKind | None = None
     for rules in lexicon.rules:  # harmful labels come first
         ranges = _matches(rules.pattern, tokens, lexicon, rules.negatable)
+        if rules.unless is not None:  # "sorry to hear that" is sympathy, not an apology
+            excluded = _matches(rules.unless, tokens, lexicon, False)
+            ranges = [span for span in ranges if not _overlaps(span, excluded)]
         if rules.label not in HARMFUL:
             ranges = [span for span in ranges if not _overlaps(span, harmful_ranges)]
         if rules.specific is not None:
             specific = _matches(rules.specific, tokens, lexicon, rules.negatable)
             specific = [span for span in specific if not _overlaps(span, harmful_ranges)]
+            if rules.unless is not None:
+                specific = [span for span in specific if not _overlaps(span, excluded)]
             if specific:
                 apology = ApologyKind.SPECIFIC
                 ranges += specific
