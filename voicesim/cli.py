@@ -93,8 +93,10 @@ def cmd_score_text(args: argparse.Namespace) -> int:
 def cmd_practice(args: argparse.Namespace) -> int:
     from voicesim.core.personas import find_persona
     from voicesim.practice_text import read_replies, run_interactive, run_scripted
+    from voicesim.settings import settings_from_args
     from voicesim.terminal import Screen
 
+    settings = settings_from_args(args)  # a bad flag or variable stops the call before it starts
     persona = find_persona(_personas(args), args.persona, args.lang)
     if not args.text:
         from voicesim.practice_voice import run_voice_call
@@ -112,8 +114,9 @@ def cmd_practice(args: argparse.Namespace) -> int:
     if not args.no_save:
         from voicesim.sessions import new_session_folder, record_in_database, save_session
 
-        saved = save_session(record, new_session_folder(record), trainee=args.trainee)
-        stored = record_in_database(saved.parent, args.trainee)
+        folder = new_session_folder(record, settings.sessions_dir)
+        saved = save_session(record, folder, trainee=settings.trainee)
+        stored = record_in_database(saved.parent, settings.trainee)
         if args.json:
             print(f"voicesim: session saved: {saved}; {stored}", file=sys.stderr)
         else:

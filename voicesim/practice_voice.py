@@ -7,7 +7,8 @@ import argparse
 from voicesim.core.call import CallRecord
 from voicesim.core.personas import Persona
 from voicesim.practice_options import voice_settings
-from voicesim.sessions import new_session_folder, record_in_database, sessions_dir
+from voicesim.sessions import new_session_folder, record_in_database
+from voicesim.settings import settings_from_args
 from voicesim.terminal import Screen
 
 
@@ -33,13 +34,9 @@ def run_voice_call(persona: Persona, args: argparse.Namespace) -> int:
     screen.write(f"Loading {transcriber.model_for(persona.language)} ({settings.engine}) ...")
     transcriber.engine_for(persona.language)
     vad = load_vad().stream()
-    root = Path(settings.sessions_dir) if settings.sessions_dir else sessions_dir()
+    root = Path(settings.sessions_dir)
     folder = new_session_folder(PracticeCall(persona).record, root)
-    turn_options = TurnOptions(
-        end_of_turn_silence_ms=settings.end_of_turn_silence_ms,
-        max_reply_s=settings.max_reply_s,
-        no_speech_timeout_s=settings.no_speech_timeout_s,
-    )
+    turn_options = TurnOptions.from_settings(settings_from_args(args))
     with (
         CallRecorder(folder / "call.wav") as recorder,
         Microphone(

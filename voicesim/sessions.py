@@ -9,7 +9,6 @@ and batch scoring read this same format.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,21 +16,9 @@ from typing import Any
 
 from voicesim.core.call import CallRecord
 from voicesim.errors import ConfigError
+from voicesim.settings import sessions_dir
 
 SESSION_FILE = "session.json"
-
-
-def data_dir() -> Path:
-    """``VOICESIM_DATA_DIR``, else ~/.local/share/voicesim (recordings are personal data: stay local)."""
-    configured = os.environ.get("VOICESIM_DATA_DIR")
-    if configured:
-        return Path(configured).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "voicesim"
-
-
-def sessions_dir() -> Path:
-    return Path(os.environ.get("VOICESIM_SESSIONS_DIR") or data_dir() / "sessions").expanduser()
 
 
 def new_session_folder(record: CallRecord, root: Path | None = None) -> Path:

@@ -23,16 +23,16 @@ in real time, so frame time and wall time agree there.
 from __future__ import annotations
 
 import math
-import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from voicesim.core.ports import SAMPLE_RATE, Audio, Utterance
 from voicesim.errors import ConfigError
+from voicesim.settings import Settings
 
 FRAME_SAMPLES = 512  # the frame size Silero VAD takes at 16 kHz
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE  # 32 ms
@@ -51,7 +51,7 @@ CallerSpeaking = Callable[[float], bool]  # listening time (s) -> is the caller'
 
 @dataclass(frozen=True)
 class TurnOptions:
-    """How patiently the simulated caller listens. ``from_env`` reads ``VOICESIM_<FIELD>``."""
+    """How patiently the simulated caller listens (``from_settings``: ``VOICESIM_<FIELD>``)."""
 
     # Non-speech after speech that ends the reply: the trainee's thinking-pause patience.
     # 700 ms lets people pause mid-sentence without the caller cutting in.
@@ -91,21 +91,19 @@ class TurnOptions:
                 "VOICESIM_SPEECH_THRESHOLD")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> TurnOptions:
-        """Defaults overridden by ``VOICESIM_END_OF_TURN_SILENCE_MS`` and friends."""
-        env = os.environ if environ is None else environ
-        values: dict[str, int | float] = {}
-        for item in fields(cls):
-            raw = env.get(f"VOICESIM_{item.name.upper()}")
-            if raw is None:
-                continue
-            kind = int if item.type in (int, "int") else float
-            try:
-                values[item.name] = kind(raw)
-            except ValueError:
-                raise ConfigError(f"VOICESIM_{item.name.upper()}={raw!r} is not a number; "
-                                  f"give a {kind.__name__}") from None
-        return cls(**values)  # type: ignore[arg-type]
+    def from_settings(cls, settings: Settings) -> TurnOptions:
+        """The settings object's fields of the same names (flags and ``VOICESIM_*``)."""
+        return cls(
+            end_of_turn_silence_ms=settings.end_of_turn_silence_ms,
+            max_reply_s=settings.max_reply_s,
+            no_speech_timeout_s=settings.no_speech_timeout_s,
+            pre_roll_ms=settings.pre_roll_ms,
+            post_roll_ms=settings.post_roll_ms,
+            speech_threshold=settings.speech_threshold,
+            silence_threshold=settings.silence_threshold,
+            min_speech_ms=settings.min_speech_ms,
+            min_interruption_ms=settings.min_interruption_ms,
+        )
 
 
 def frames_of(audio: Audio) -> Iterator[Audio]:
