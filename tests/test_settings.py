@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from voicesim.cli import build_parser, main
+from voicesim.errors import ConfigError
+from voicesim.practice.headset import transcriber_options
 from voicesim.settings import load_settings, settings_from_args
 
 
@@ -40,6 +42,21 @@ def test_practice_flags_win_over_their_variables(monkeypatch: pytest.MonkeyPatch
          "--sessions-dir", "/tmp/calls"]))  # fmt: skip
     assert (flagged.end_of_turn_silence_ms, flagged.trainee) == (1200, "tom")
     assert flagged.sessions_dir == Path("/tmp/calls")
+
+
+def test_the_live_calls_whisper_options_come_from_the_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("VOICESIM_ENGINE", "openai-whisper")
+    monkeypatch.setenv("VOICESIM_WHISPER_THREADS", "2")
+    monkeypatch.setenv("VOICESIM_WHISPER_TRIM_WINDOW", "0")
+    options = transcriber_options(load_settings())
+    assert (options.engine, options.cpu_threads, options.trim_window) == (
+        "openai-whisper", 2, False)  # fmt: skip
+    assert options.model is None and options.compute_type == "int8"
+    monkeypatch.setenv("VOICESIM_WHISPER_THREADS", "many")
+    with pytest.raises(ConfigError, match=r"^VOICESIM_WHISPER_THREADS='many' is not a whole"):
+        load_settings()
 
 
 @pytest.mark.parametrize(
@@ -83,6 +100,14 @@ def _imported_after(modules: str) -> set[str]:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             check=True, timeout=120)  # fmt: skip
     return set(result.stdout.split())
+
+
+def test_the_store_imports_nothing_above_it() -> None:
+    loaded = _imported_after("voicesim.store")
+    above = {m for m in loaded if m.startswith(
+        ("voicesim.practice", "voicesim.web", "voicesim.batch", "voicesim.cli",
+         "voicesim.speech", "voicesim.scoring"))}  # fmt: skip
+    assert not above, above
 
 
 def test_the_core_stays_pure() -> None:

@@ -116,8 +116,8 @@ def cmd_retention_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_sessions_import(args: argparse.Namespace) -> int:
-    from voicesim.sessions import SESSION_FILE
     from voicesim.settings import sessions_dir
+    from voicesim.store.session_folder import SESSION_FILE
 
     if args.folders:
         folders = [Path(f) for f in args.folders]

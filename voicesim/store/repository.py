@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from voicesim.core.labels import Label
 from voicesim.errors import NotFoundError, StoreError
-from voicesim.sessions import SESSION_FILE
 from voicesim.settings import data_dir, sessions_dir
 from voicesim.store.access import Viewer, visible_sessions
 from voicesim.store.database import Database
@@ -33,6 +32,7 @@ from voicesim.store.models import (
     TurnLabel,
     User,
 )
+from voicesim.store.session_folder import SESSION_FILE
 from voicesim.store.users import find_user
 
 MAX_PAGE_SIZE = 500

@@ -16,8 +16,8 @@ import pytest
 from tests.speech.speech_helpers import espeak_to_audio, silence
 from voicesim.core.ports import SAMPLE_RATE, Audio
 from voicesim.errors import ConfigError
+from voicesim.practice.turn_taking import FRAME_S, TurnOptions, frames_of, listen_for_reply
 from voicesim.settings import load_settings
-from voicesim.speech.turns import FRAME_S, TurnOptions, frames_of, listen_for_reply
 from voicesim.speech.vad import StreamingVad
 
 ROOM = 0.002  # faint noise floor, as from a headset microphone in a quiet room
