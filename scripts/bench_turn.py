@@ -3,10 +3,11 @@
     python scripts/bench_turn.py [--turns 12]
 
 For each configuration (engine x model, and the full 30 s Whisper window for comparison) a
-fresh process plays a scripted call: every trainee reply is real espeak speech followed by
-silence, fed frame by frame through Silero VAD end-of-turn detection exactly as the
-microphone would deliver it. From the moment VAD decides the turn is over we time the
-transcription, the scoring plus the engine's decision, and the caller's TTS. The output
+fresh process plays a scripted call on the live call object (``voicesim.practice.LiveCall``):
+every trainee reply is real espeak speech followed by silence, fed frame by frame through
+Silero VAD end-of-turn detection exactly as the microphone would deliver it. From the moment
+VAD decides the turn is over the call times the transcription, the scoring plus the engine's
+decision, and the caller's TTS, until the line is ready to play. The output
 device adds its own buffer (10-20 ms on PulseAudio at low latency; the live loop records the
 real figure per turn as ``system_latency_s`` in session.json). Peak RSS is per process, so it is
 what the live loop of that configuration needs. The last line is one JSON object.
@@ -64,66 +65,74 @@ def espeak(text: str) -> np.ndarray:
 
 
 def child(engine: str, model: str, trim: bool, turns: int) -> dict[str, object]:
-    """One configuration in this process: a scripted call, timed per turn."""
-    from voicesim.core.call import PracticeCall
+    """One configuration in this process: the live call itself, timed per turn."""
     from voicesim.core.personas import find_persona, load_personas
     from voicesim.core.ports import SAMPLE_RATE
+    from voicesim.practice import CallerLine, LiveCall, ReplyHeard
+    from voicesim.practice.turn_taking import FRAME_SAMPLES
     from voicesim.speech.transcribers import TranscriberOptions, make_transcriber
     from voicesim.speech.tts import make_synthesizer
-    from voicesim.speech.turns import TurnOptions, frames_of, listen_for_reply
     from voicesim.speech.vad import load_vad
 
     persona = find_persona(load_personas(), "valentine-gift", "en")
     transcriber = make_transcriber(TranscriberOptions(engine=engine, model=model, trim_window=trim))
     synthesizer = make_synthesizer("espeak")
     vad = load_vad().stream()
-    options = TurnOptions()
     silence = np.zeros(int(1.5 * SAMPLE_RATE), dtype=np.float32)
     clips = [np.concatenate([silence[:4000], espeak(text), silence]) for text in REPLIES]
     transcriber.transcribe(clips[0], "en")  # load and warm the model outside the timing
     synthesizer.synthesize("Warming up.", "en", persona.temper.start_level, persona.voice)
+    vad_frames = 0
+    vad_seconds = 0.0
+
+    class TimedVad:  # Silero, with its per-frame cost measured
+        def reset(self) -> None:
+            vad.reset()
+
+        def probability(self, frame: np.ndarray) -> float:
+            nonlocal vad_frames, vad_seconds
+            began = time.perf_counter()
+            value = vad.probability(frame)
+            vad_seconds += time.perf_counter() - began
+            vad_frames += 1
+            return value
+
+    def played(call: LiveCall, events: list[object]) -> None:
+        """The caller's line is ready: report it heard (and over) at once; no device here."""
+        for event in events:
+            if isinstance(event, CallerLine):
+                call.caller_started(event.line_id, time.monotonic())
+                call.caller_stopped(event.line_id, time.monotonic(), 0)
 
     rows = []
-    call = PracticeCall(persona, seed=1)
-    call.start()
+    call: LiveCall | None = None
     for index in range(turns):
-        if call.over:
-            call = PracticeCall(persona, seed=index)
-            call.start()
+        if call is None or call.over:
+            call = LiveCall(persona, transcriber=transcriber, synthesizer=synthesizer,
+                            vad=TimedVad(), seed=index + 1)
+            played(call, call.start())
         clip = clips[index % len(clips)]
-        vad_frames = 0
-        vad_seconds = 0.0
-
-        class TimedVad:  # Silero, with its per-frame cost measured
-            def reset(self) -> None:
-                vad.reset()
-
-            def probability(self, frame: np.ndarray) -> float:
-                nonlocal vad_frames, vad_seconds
-                began = time.perf_counter()
-                value = vad.probability(frame)
-                vad_seconds += time.perf_counter() - began
-                vad_frames += 1
-                return value
-
-        utterance = listen_for_reply(frames_of(clip), options, vad=TimedVad())
-        decided = time.perf_counter()
-        transcript = transcriber.transcribe(utterance.samples, "en")
-        transcribed = time.perf_counter()
-        _, answer = call.answer(transcript.text)
-        scored = time.perf_counter()
-        if answer.line:
-            synthesizer.synthesize(answer.line, "en", answer.level, persona.voice)
-        spoken = time.perf_counter()
+        vad_frames, vad_seconds = 0, 0.0
+        base = time.monotonic() + 0.001  # frames arrive from now on, as from a microphone
+        heard: ReplyHeard | None = None
+        for start in range(0, clip.size, FRAME_SAMPLES):
+            events = call.feed_audio(clip[start:start + FRAME_SAMPLES],
+                                     base + start / SAMPLE_RATE)
+            played(call, events)
+            heard = next((e for e in events if isinstance(e, ReplyHeard)), None)
+            if heard is not None:
+                break
+        assert heard is not None, "the turn did not end within the clip"
+        measure = call.measures[-1]
         rows.append(
             {
                 "vad_frame_ms": 1000 * vad_seconds / max(1, vad_frames),
-                "transcribe_s": transcribed - decided,
-                "score_s": scored - transcribed,
-                "tts_s": spoken - scored,
-                "total_s": spoken - decided + vad_seconds / max(1, vad_frames),
-                "reply_s": utterance.duration_s,
-                "words": len(transcript.text.split()),
+                "transcribe_s": measure.transcribe_s,
+                "score_s": measure.score_s,
+                "tts_s": measure.tts_s,
+                "total_s": measure.total_s + vad_seconds / max(1, vad_frames),
+                "reply_s": heard.timing.speaking_s,
+                "words": len(heard.text.split()),
             }
         )
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

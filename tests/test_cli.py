@@ -170,3 +170,21 @@ def test_user_errors_are_one_line(
 def test_lexicons_check(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "lexicons", "check")
     assert code == 0 and out.count("OK") == 5
+
+
+def test_practice_saves_a_typed_call_where_sessions_dir_says(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, private_data_dir: Path
+) -> None:
+    replies = tmp_path / "replies.txt"
+    replies.write_text("I'm so sorry. What happened?\n", encoding="utf-8")
+    calls = tmp_path / "my calls"
+    code, out, err = run(
+        capsys, "practice", "--persona", "valentine-gift", "--text", "--replies", str(replies),
+        "--seed", "1", "--json", "--sessions-dir", str(calls), "--trainee", "zoe",
+    )  # fmt: skip
+    assert code == 0 and json.loads(out)["outcome"] == "ended"
+    (saved,) = calls.glob("*/session.json")
+    assert str(saved) in err
+    document = json.loads(saved.read_text(encoding="utf-8"))
+    assert document["trainee"] == "zoe" and document["turns"][0]["reply"].startswith("I'm so")
+    assert not (private_data_dir / "sessions").exists()

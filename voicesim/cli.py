@@ -90,39 +90,6 @@ def cmd_score_text(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def cmd_practice(args: argparse.Namespace) -> int:
-    from voicesim.core.personas import find_persona
-    from voicesim.practice_text import read_replies, run_interactive, run_scripted
-    from voicesim.terminal import Screen
-
-    persona = find_persona(_personas(args), args.persona, args.lang)
-    if not args.text:
-        from voicesim.practice_voice import run_voice_call
-
-        return run_voice_call(persona, args)
-    if args.replies:
-        replies = read_replies(Path(args.replies))
-        record = run_scripted(persona, replies, args.seed, None if args.json else Screen())
-    else:
-        if args.json:
-            raise VoicesimError(
-                "--json needs --replies FILE (an interactive call has no single JSON answer)"
-            )
-        record = run_interactive(persona, args.seed, Screen())
-    if not args.no_save:
-        from voicesim.sessions import new_session_folder, record_in_database, save_session
-
-        saved = save_session(record, new_session_folder(record), trainee=args.trainee)
-        stored = record_in_database(saved.parent, args.trainee)
-        if args.json:
-            print(f"voicesim: session saved: {saved}; {stored}", file=sys.stderr)
-        else:
-            print(f"\nSession saved: {saved}\n  {stored}")
-    if args.json:
-        print(json.dumps(record.to_dict(), ensure_ascii=False))
-    return 0
-
-
 def cmd_score(args: argparse.Namespace) -> int:
     from voicesim.score_audio import score_audio_files
 
@@ -172,24 +139,6 @@ def cmd_models_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    """The main job on its defaults: two scripted calls, a good trainee and a rude one."""
-    from voicesim.core.personas import find_persona
-    from voicesim.demo import DEMO_PERSONA, DEMO_REPLIES, DEMO_TRAINEES
-    from voicesim.practice_text import run_scripted
-    from voicesim.sessions import new_session_folder, record_in_database, save_session
-    from voicesim.terminal import Screen
-
-    persona = find_persona(_personas(args), DEMO_PERSONA, "en")
-    for (title, replies), trainee in zip(DEMO_REPLIES.items(), DEMO_TRAINEES, strict=True):
-        print(f"\n######## Demo: {title} ########\n")
-        record = run_scripted(persona, replies, seed=1, screen=Screen())
-        saved = save_session(record, new_session_folder(record), trainee=trainee)
-        print(f"\nSession saved: {saved}\n  {record_in_database(saved.parent, trainee)}")
-    print("\nReview both calls in your browser: voicesim serve")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="voicesim", description="Practise de-escalating angry callers, offline."
@@ -220,20 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     score_text.add_argument("--lang", help="en, da, nl, sv or pl (default en)")
     score_text.set_defaults(handler=cmd_score_text)
 
-    practice = commands.add_parser("practice", help="practise a call with a persona")
-    practice.add_argument(
-        "--persona", required=True, help="persona id (see `voicesim personas list`)"
-    )
-    practice.add_argument("--lang", help="the persona's language, when the id exists in several")
-    practice.add_argument("--text", action="store_true", help="type replies instead of speaking")
-    practice.add_argument("--replies", help="text mode: take replies from FILE, one per line")
-    practice.add_argument("--seed", type=int, help="make the caller's line choices reproducible")
-    practice.add_argument(
-        "--json", action="store_true", help="with --replies: print the call as one JSON object"
-    )
-    practice.add_argument("--no-save", action="store_true", help="do not save the session")
-    add_voice_options(practice)
-    practice.set_defaults(handler=cmd_practice)
+    from voicesim.practice.commands import add_practice_commands
+
+    add_practice_commands(commands)  # practice and demo
 
     score = commands.add_parser("score", help="transcribe and score recorded replies")
     score.add_argument("files", nargs="+", help="audio files (WAV, FLAC, MP3, M4A, Ogg, WebM)")
@@ -252,10 +190,6 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("action", choices=["prepare"])
     models.set_defaults(handler=cmd_models_prepare)
 
-    demo = commands.add_parser(
-        "demo", help="watch two scripted calls: a good trainee and a rude one"
-    )
-    demo.set_defaults(handler=cmd_demo)
     # Each of these imports only argparse-level code; their packages load when a command runs.
     from voicesim.batch.commands import add_batch_command
     from voicesim.scoring.commands import add_scorer_command
@@ -284,13 +218,6 @@ def _choose_scorer(args: argparse.Namespace) -> None:
         from voicesim.scoring import SCORER_ENV, scorer_name
 
         os.environ[SCORER_ENV] = scorer_name(args.scorer)
-
-
-def add_voice_options(parser: argparse.ArgumentParser) -> None:
-    """Options of the voice loop; each maps to a field of its settings dataclass."""
-    from voicesim.practice_options import add_voice_arguments
-
-    add_voice_arguments(parser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.store.helpers import practice_folder
-from voicesim.sessions import SESSION_FILE
+from voicesim.store.session_folder import SESSION_FILE
 from voicesim.store.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -178,8 +178,8 @@ def test_a_stalled_microphone_raises_instead_of_hanging(pulse_server: PulseServe
 
 
 def test_importing_voicesim_loads_no_sound_library() -> None:
-    script = ("import sys, voicesim, voicesim.speech.audio_io, voicesim.speech.turns, "
-              "voicesim.speech.recording, voicesim.speech.tts; "
+    script = ("import sys, voicesim, voicesim.speech.audio_io, voicesim.practice.live_call, "
+              "voicesim.practice.headset, voicesim.speech.recording, voicesim.speech.tts; "
               "print('sounddevice' in sys.modules, 'pyttsx3' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             check=True, timeout=60)

@@ -187,15 +187,6 @@ def test_an_english_only_model_refuses_other_languages(clips: dict[str, Audio]) 
         transcriber.transcribe(clips[CLEAR_EN[0]], "da")
 
 
-def test_options_come_from_the_environment() -> None:
-    options = TranscriberOptions.from_env({
-        "VOICESIM_WHISPER_ENGINE": "openai-whisper", "VOICESIM_WHISPER_THREADS": "2",
-        "VOICESIM_WHISPER_TRIM_WINDOW": "0"})
-    assert (options.engine, options.cpu_threads, options.trim_window) == (
-        "openai-whisper", 2, False)
-    assert options.model is None and options.compute_type == "int8"
-
-
 def test_importing_the_transcribers_loads_no_engine() -> None:
     code = ("import sys, voicesim.speech.transcribers, voicesim.speech.models; "
             "heavy = {'torch', 'whisper', 'faster_whisper', 'ctranslate2', 'onnxruntime'}; "

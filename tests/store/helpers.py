@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from voicesim.cli import main
-from voicesim.sessions import SESSION_FILE, sessions_dir
-from voicesim.voice_call import write_mono_wav
+from voicesim.settings import sessions_dir
+from voicesim.store.session_folder import SESSION_FILE, write_mono_wav
 
 REPLIES = "I am so sorry. What happened?\nCalm down, as I said.\n"
 

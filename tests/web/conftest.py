@@ -27,7 +27,8 @@ from fastapi.testclient import TestClient
 
 from tests.store.helpers import practice_folder, variant
 from voicesim.cli import main
-from voicesim.sessions import SESSION_FILE, sessions_dir
+from voicesim.settings import sessions_dir
+from voicesim.store.session_folder import SESSION_FILE
 from voicesim.store.store import Store, open_store
 from voicesim.web.app import create_app
 from voicesim.web.settings import WebSettings

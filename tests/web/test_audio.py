@@ -11,7 +11,7 @@ import pytest
 
 from tests.store.helpers import variant
 from tests.web.conftest import Browser, World, error_message
-from voicesim.sessions import SESSION_FILE
+from voicesim.store.session_folder import SESSION_FILE
 
 
 def test_call_and_turn_audio_are_the_files_on_disk(

@@ -10,7 +10,7 @@ import pytest
 
 from tests.web.conftest import listed_ids, main_text, sign_in
 from voicesim.cli import main
-from voicesim.sessions import sessions_dir
+from voicesim.settings import sessions_dir
 from voicesim.store.store import open_store
 from voicesim.web.app import create_app
 from voicesim.web.settings import WebSettings

@@ -7,7 +7,7 @@ import io
 import json
 
 from tests.web.conftest import Browser, World, error_message
-from voicesim.sessions import SESSION_FILE
+from voicesim.store.session_folder import SESSION_FILE
 
 
 def test_a_reply_that_looks_like_a_formula_opens_as_text(

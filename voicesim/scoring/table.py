@@ -7,7 +7,6 @@ name is kept for the process: the hybrid scorer's encoder is loaded once.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 
@@ -35,7 +34,9 @@ _lock = threading.Lock()
 
 def scorer_name(name: str | None = None) -> str:
     """The scorer asked for: ``name``, else ``VOICESIM_SCORER``, else the default; checked."""
-    chosen = (name or os.environ.get(SCORER_ENV, "") or DEFAULT_SCORER).strip().lower()
+    from voicesim.settings import load_settings
+
+    chosen = (name or load_settings().scorer or DEFAULT_SCORER).strip().lower()
     if chosen not in _FACTORIES:
         source = "--scorer" if name else SCORER_ENV
         raise BackendError(

@@ -344,6 +344,11 @@ class Microphone:
 
     def frames(self) -> Iterator[Audio]:
         """Yields VAD frames as they arrive; stop iterating whenever; call again to go on."""
+        for _, frame in self.timed_frames():
+            yield frame
+
+    def timed_frames(self) -> Iterator[tuple[float, Audio]]:
+        """Like ``frames``, each frame with the monotonic time of its first sample."""
         if self._stream is None:
             raise AudioDeviceError(f"microphone {self.device.name!r} is not open; "
                                    "use it as `with Microphone(...) as mic:`")
@@ -382,7 +387,7 @@ class Microphone:
         self._expected_stamp = stamp + samples / self.rate
         return stamp
 
-    def _ready_frames(self) -> Iterator[Audio]:
+    def _ready_frames(self) -> Iterator[tuple[float, Audio]]:
         """Cuts every complete frame from the pending audio, tapping each one."""
         while self._pending.size >= FRAME_SAMPLES:
             frame = self._pending[:FRAME_SAMPLES].copy()
@@ -391,4 +396,4 @@ class Microphone:
             self._pending_time += FRAME_SAMPLES / SAMPLE_RATE
             if self.tap is not None:
                 self.tap(stamp, frame)
-            yield frame
+            yield stamp, frame

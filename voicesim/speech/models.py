@@ -85,10 +85,9 @@ def default_model_for(lang: str) -> str:
 
 def model_cache_dir() -> Path:
     """The folder where joined models live (and where users may drop their own folders)."""
-    configured = os.environ.get(MODEL_DIR_ENV)
-    if configured:
-        return Path(configured).expanduser()
-    return Path.home() / ".cache" / "voicesim" / "models"
+    from voicesim.settings import load_settings
+
+    return load_settings().model_dir
 
 
 def is_ct2_model_dir(path: Path) -> bool:

@@ -21,9 +21,8 @@ package is missing.
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from importlib import import_module
 
@@ -44,12 +43,10 @@ from voicesim.speech.decoding import (
 )
 from voicesim.speech.models import default_model_for, resolve_model
 
-ENV_PREFIX = "VOICESIM_WHISPER_"
-
 
 @dataclass(frozen=True)
 class TranscriberOptions:
-    """How to transcribe. ``from_env`` reads the ``VOICESIM_WHISPER_*`` variables."""
+    """How to transcribe (the live call fills it from ``VOICESIM_WHISPER_*``, see settings)."""
 
     engine: str = "faster-whisper"  # a key of BACKENDS
     model: str | None = None  # a name or CTranslate2 folder; None: default_model_for(lang)
@@ -72,30 +69,6 @@ class TranscriberOptions:
     vad_threshold: float = 0.5  # Silero speech probability that counts as speech
     batch_size: int = 8  # clips decoded together by transcribe_many (short windows only)
     batch_frames: int = 8000  # ... and at most this many padded mel frames (80 s) per batch
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> TranscriberOptions:
-        """Defaults overridden by VOICESIM_WHISPER_ENGINE, _MODEL, _COMPUTE_TYPE, _THREADS,
-        _BEAM_SIZE, _TRIM_WINDOW (1/0) and _WORD_TIMESTAMPS (1/0)."""
-        env = os.environ if environ is None else environ
-
-        def get(suffix: str) -> str | None:
-            return env.get(ENV_PREFIX + suffix) or None
-
-        defaults = cls()
-        threads, beam = get("THREADS"), get("BEAM_SIZE")
-        trim, words = get("TRIM_WINDOW"), get("WORD_TIMESTAMPS")
-        return replace(
-            defaults,
-            engine=get("ENGINE") or defaults.engine,
-            model=get("MODEL") or defaults.model,
-            compute_type=get("COMPUTE_TYPE") or defaults.compute_type,
-            cpu_threads=_env_int("THREADS", threads) if threads else defaults.cpu_threads,
-            beam_size=_env_int("BEAM_SIZE", beam) if beam else defaults.beam_size,
-            trim_window=_env_flag("TRIM_WINDOW", trim) if trim else defaults.trim_window,
-            word_timestamps=(_env_flag("WORD_TIMESTAMPS", words) if words
-                             else defaults.word_timestamps),
-        )
 
     def decode_settings(self) -> DecodeSettings:
         return DecodeSettings(
@@ -374,20 +347,3 @@ def _validated(audio: Audio) -> Audio:
         raise AudioError("audio for transcription contains NaN or infinite samples: check "
                          "the decoder or the capture device")
     return samples
-
-
-def _env_int(suffix: str, value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise ConfigError(
-            f"{ENV_PREFIX}{suffix}={value!r} is not a whole number: set it to e.g. 2") from None
-
-
-def _env_flag(suffix: str, value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigError(f"{ENV_PREFIX}{suffix}={value!r} is not a yes/no value: set it to 1 or 0")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -128,7 +127,9 @@ SYNTHESIZERS: dict[str, Backend] = {
 
 def make_synthesizer(name: str | None = None) -> Synthesizer:
     """The synthesizer called ``name`` (default: ``VOICESIM_TTS``, else "espeak")."""
-    chosen = (name or os.environ.get("VOICESIM_TTS") or "espeak").strip().lower()
+    from voicesim.settings import load_settings
+
+    chosen = (name or load_settings().tts).strip().lower()
     backend = SYNTHESIZERS.get(chosen)
     if backend is None:
         raise BackendError(f"unknown TTS backend {chosen!r}; choose one of "

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voicesim.errors import NotFoundError, StoreError
-from voicesim.sessions import data_dir
+from voicesim.settings import data_dir
 from voicesim.store.database import Database
 from voicesim.store.models import BatchJob, BatchResult, JobStatus, utc_now
 from voicesim.store.users import find_user

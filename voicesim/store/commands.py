@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,9 +29,11 @@ def _password(args: argparse.Namespace) -> str:
     """--password, else VOICESIM_PASSWORD, else asked twice at the terminal."""
     if args.password:
         return str(args.password)
-    from_env = os.environ.get("VOICESIM_PASSWORD")
+    from voicesim.settings import load_settings
+
+    from_env = load_settings().password
     if from_env:
-        return from_env
+        return from_env.get_secret_value()
     if not sys.stdin.isatty():
         raise StoreError(
             f"user {args.name!r}: no password; pass --password, set VOICESIM_PASSWORD "
@@ -115,7 +116,8 @@ def cmd_retention_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_sessions_import(args: argparse.Namespace) -> int:
-    from voicesim.sessions import SESSION_FILE, sessions_dir
+    from voicesim.settings import sessions_dir
+    from voicesim.store.session_folder import SESSION_FILE
 
     if args.folders:
         folders = [Path(f) for f in args.folders]

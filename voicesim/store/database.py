@@ -9,7 +9,6 @@ wrong (a malformed URL, a missing driver, a server that does not answer) becomes
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +24,7 @@ from sqlalchemy.engine import URL, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from voicesim.errors import StoreError
-from voicesim.sessions import data_dir
+from voicesim.settings import load_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 URL_HELP = (
@@ -44,24 +43,14 @@ class StoreSettings:
 
     @classmethod
     def from_env(cls) -> StoreSettings:
-        raw_days = os.environ.get("VOICESIM_RETENTION_DAYS", "").strip()
-        days: int | None = None
-        if raw_days:
-            try:
-                days = int(raw_days)
-            except ValueError:
-                raise StoreError(
-                    f"VOICESIM_RETENTION_DAYS={raw_days!r} is not a whole number of days"
-                ) from None
-        return cls(database_url(), data_dir(), days)
+        """From the settings object (``VOICESIM_DATABASE_URL``, ``VOICESIM_RETENTION_DAYS``)."""
+        settings = load_settings()
+        return cls(settings.database_url, settings.data_dir, settings.retention_days)
 
 
 def database_url() -> str:
     """``VOICESIM_DATABASE_URL``, else the SQLite file ``<data dir>/voicesim.db``."""
-    configured = os.environ.get("VOICESIM_DATABASE_URL", "").strip()
-    if configured:
-        return configured
-    return f"sqlite:///{data_dir() / 'voicesim.db'}"
+    return load_settings().database_url
 
 
 def parse_url(url: str) -> URL:

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from voicesim.errors import StoreError
-from voicesim.sessions import SESSION_FILE
 from voicesim.store.models import Mode, PracticeSession, Turn, TurnLabel
+from voicesim.store.session_folder import SESSION_FILE
 
 TIMING_FIELDS = (
     "response_latency_s",

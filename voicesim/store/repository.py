@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from voicesim.core.labels import Label
 from voicesim.errors import NotFoundError, StoreError
-from voicesim.sessions import SESSION_FILE, data_dir, sessions_dir
+from voicesim.settings import data_dir, sessions_dir
 from voicesim.store.access import Viewer, visible_sessions
 from voicesim.store.database import Database
 from voicesim.store.importer import TIMING_FIELDS, fill_session, read_session_file
@@ -32,6 +32,7 @@ from voicesim.store.models import (
     TurnLabel,
     User,
 )
+from voicesim.store.session_folder import SESSION_FILE
 from voicesim.store.users import find_user
 
 MAX_PAGE_SIZE = 500

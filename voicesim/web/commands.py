@@ -27,8 +27,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from voicesim.web.settings import WebSettings
     except ImportError as error:
         raise ConfigError(f"{INSTALL_HINT} ({error})") from error
+    from voicesim.settings import settings_from_args
+
+    where = settings_from_args(args)  # --host/--port over VOICESIM_HOST/VOICESIM_PORT
+    host, port = where.host, where.port
     settings = WebSettings.from_env()
-    _check_port_free(args.host, args.port)
+    _check_port_free(host, port)
     store = open_store()
     try:
         _first_account(store)
@@ -36,12 +40,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if imported:
             print(f"Imported {imported} saved session(s) the database did not have yet.")
         app = create_app(store, settings)
-        print(f"voicesim web app: http://{args.host}:{args.port}/  (Ctrl-C stops it)")
-        if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"voicesim web app: http://{host}:{port}/  (Ctrl-C stops it)")
+        if host not in ("127.0.0.1", "localhost", "::1"):
             print(
                 "Reachable from other machines: put it behind HTTPS and set VOICESIM_SECURE_COOKIE=1."
             )
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         store.close()
     return 0
@@ -66,7 +70,10 @@ def _first_account(store: Any) -> None:
     ``VOICESIM_ADMIN_PASSWORD`` chooses the password (for scripted installs)."""
     if store.users.has_login():
         return
-    password = os.environ.get("VOICESIM_ADMIN_PASSWORD") or secrets.token_urlsafe(9)
+    from voicesim.settings import load_settings
+
+    chosen = load_settings().admin_password
+    password = chosen.get_secret_value() if chosen else secrets.token_urlsafe(9)
     store.users.add_user(FIRST_ADMIN, "admin", password)
     print(
         "\nNo account could sign in yet, so one was made:\n"
@@ -91,11 +98,11 @@ def add_serve_command(commands: Any) -> None:
         "serve", help="the trainer web app: review, annotate and follow sessions in a browser"
     )
     serve.add_argument(
-        "--host", default=os.environ.get("VOICESIM_HOST", "127.0.0.1"),
+        "--host",
         help="address to listen on (VOICESIM_HOST; default 127.0.0.1: this machine only)",
     )  # fmt: skip
     serve.add_argument(
-        "--port", type=_port, default=os.environ.get("VOICESIM_PORT", "8000"),
+        "--port", type=_port,
         help="port (VOICESIM_PORT; default 8000)",
     )  # fmt: skip
     serve.set_defaults(handler=cmd_serve)

@@ -1,4 +1,4 @@
-"""How the web app runs: from ``VOICESIM_*`` variables and ``voicesim serve`` flags."""
+"""How the web app runs: drawn from the settings object (``voicesim.settings``)."""
 
 from __future__ import annotations
 
@@ -8,22 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voicesim.errors import ConfigError
-from voicesim.sessions import data_dir
+from voicesim.settings import load_settings
 
 SECRET_FILE = "web-secret.key"
-
-
-def _env_number(name: str, default: float) -> float:
-    raw = os.environ.get(f"VOICESIM_{name}", "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"VOICESIM_{name}={raw!r} is not a number") from None
-    if value <= 0:
-        raise ConfigError(f"VOICESIM_{name}={raw!r} must be greater than 0")
-    return value
 
 
 @dataclass(frozen=True)
@@ -47,13 +34,16 @@ class WebSettings:
 
     @classmethod
     def from_env(cls) -> WebSettings:
-        folder = data_dir()
+        """From the settings object (``VOICESIM_*`` variables)."""
+        settings = load_settings()
+        folder = settings.data_dir
+        secret = settings.secret_key.get_secret_value() if settings.secret_key else ""
         return cls(
-            secret_key=os.environ.get("VOICESIM_SECRET_KEY", "").strip() or stored_secret(folder),
+            secret_key=secret or stored_secret(folder),
             data_folder=folder,
-            max_upload_mb=_env_number("MAX_UPLOAD_MB", 200.0),
-            session_hours=_env_number("SESSION_HOURS", 12.0),
-            secure_cookie=os.environ.get("VOICESIM_SECURE_COOKIE", "") in {"1", "true", "yes"},
+            max_upload_mb=settings.max_upload_mb,
+            session_hours=settings.session_hours,
+            secure_cookie=settings.secure_cookie,
         )
 
 

@@ -1,7 +1,8 @@
 """Turn taking: when has the trainee finished replying, and did they talk over the caller?
 
-``listen_for_reply`` reads 512-sample (32 ms) frames, asks a streaming VAD how likely each is
-speech, and decides the end of the trainee's turn the way a patient human listener would:
+``TurnTaker`` is pushed 512-sample (32 ms) frames one at a time (by the live call, whatever
+transport delivers them), asks a streaming VAD how likely each is speech, and decides the end
+of the trainee's turn the way a patient human listener would:
 
 * Speech starts a *candidate* reply. The frames just before it (pre-roll) are kept, because a
   VAD only fires some tens of ms into a word and clipping the onset costs Whisper the word.
@@ -15,43 +16,34 @@ speech, and decides the end of the trainee's turn the way a patient human listen
   ``no_speech_timeout_s`` after the caller finished, an empty Utterance comes back so the
   caller can ask "Hello? Are you still there?".
 
-Time is counted in frames from the first frame read (not the wall clock), so the function is
-deterministic and testable with synthetic frame sequences; a live microphone's frames arrive
-in real time, so frame time and wall time agree there.
+Time is counted in frames from the first frame of the turn (not the wall clock), so the
+decision is deterministic and testable with synthetic frame sequences; a live stream's frames
+are contiguous, so frame time and capture time agree there. ``listen_for_reply`` runs the same
+decision over an iterable of frames (tests, benchmarks).
 """
 
 from __future__ import annotations
 
 import math
-import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, fields
-from typing import Protocol
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
-from voicesim.core.ports import SAMPLE_RATE, Audio, Utterance
+from voicesim.core.ports import SAMPLE_RATE, Audio, FrameVad, Utterance
 from voicesim.errors import ConfigError
+from voicesim.settings import Settings
 
 FRAME_SAMPLES = 512  # the frame size Silero VAD takes at 16 kHz
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE  # 32 ms
-
-
-class FrameVad(Protocol):
-    """A streaming voice activity detector (``voicesim.speech.vad.StreamingVad``)."""
-
-    def reset(self) -> None: ...
-
-    def probability(self, frame: Audio) -> float: ...
-
 
 CallerSpeaking = Callable[[float], bool]  # listening time (s) -> is the caller's line playing?
 
 
 @dataclass(frozen=True)
 class TurnOptions:
-    """How patiently the simulated caller listens. ``from_env`` reads ``VOICESIM_<FIELD>``."""
+    """How patiently the simulated caller listens (``from_settings``: ``VOICESIM_<FIELD>``)."""
 
     # Non-speech after speech that ends the reply: the trainee's thinking-pause patience.
     # 700 ms lets people pause mid-sentence without the caller cutting in.
@@ -91,21 +83,19 @@ class TurnOptions:
                 "VOICESIM_SPEECH_THRESHOLD")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> TurnOptions:
-        """Defaults overridden by ``VOICESIM_END_OF_TURN_SILENCE_MS`` and friends."""
-        env = os.environ if environ is None else environ
-        values: dict[str, int | float] = {}
-        for item in fields(cls):
-            raw = env.get(f"VOICESIM_{item.name.upper()}")
-            if raw is None:
-                continue
-            kind = int if item.type in (int, "int") else float
-            try:
-                values[item.name] = kind(raw)
-            except ValueError:
-                raise ConfigError(f"VOICESIM_{item.name.upper()}={raw!r} is not a number; "
-                                  f"give a {kind.__name__}") from None
-        return cls(**values)  # type: ignore[arg-type]
+    def from_settings(cls, settings: Settings) -> TurnOptions:
+        """The settings object's fields of the same names (flags and ``VOICESIM_*``)."""
+        return cls(
+            end_of_turn_silence_ms=settings.end_of_turn_silence_ms,
+            max_reply_s=settings.max_reply_s,
+            no_speech_timeout_s=settings.no_speech_timeout_s,
+            pre_roll_ms=settings.pre_roll_ms,
+            post_roll_ms=settings.post_roll_ms,
+            speech_threshold=settings.speech_threshold,
+            silence_threshold=settings.silence_threshold,
+            min_speech_ms=settings.min_speech_ms,
+            min_interruption_ms=settings.min_interruption_ms,
+        )
 
 
 def frames_of(audio: Audio) -> Iterator[Audio]:
@@ -136,43 +126,65 @@ class _Candidate:
         self.counted = False  # already listed as an interruption
 
 
-def listen_for_reply(frames: Iterable[Audio], options: TurnOptions | None = None, *,
-                     vad: FrameVad | None = None,
-                     caller_speaking: CallerSpeaking | None = None) -> Utterance:
-    """Reads frames until the trainee's reply is over; returns it (empty on no speech).
+@dataclass(frozen=True)
+class TurnStep:
+    """What one frame changed (times in seconds from the start of the turn)."""
 
-    ``caller_speaking`` tells, for a listening time in seconds, whether the caller's line is
-    still playing (live: ``lambda _: playback.is_playing``); speech then is overtalk. All times
-    in the Utterance are seconds from the first frame read.
-    """
-    opts = options or TurnOptions()
-    detector = vad if vad is not None else _default_vad()
-    detector.reset()
-    history: deque[Audio] = deque(maxlen=_frames_for(opts.pre_roll_ms))
-    end_frames = _frames_for(opts.end_of_turn_silence_ms)
-    post_frames = min(_frames_for(opts.post_roll_ms), end_frames)
-    max_frames = max(1, math.floor(opts.max_reply_s / FRAME_S))
-    interruptions: list[float] = []
-    candidate: _Candidate | None = None
-    in_speech = False
-    quiet_since = 0.0  # when the caller last stopped talking (or listening began)
-    index = -1
-    for index, frame in enumerate(frames):
-        now = index * FRAME_S
-        threshold = opts.silence_threshold if in_speech else opts.speech_threshold
-        in_speech = detector.probability(frame) >= threshold
-        caller = caller_speaking(now) if caller_speaking is not None else False
+    speech_started_s: float | None = None  # a candidate reply began with this frame
+    interruption_s: float | None = None  # speech over the caller's line became an interruption
+    reply: Utterance | None = None  # the turn is over: the reply (empty on silence)
+
+
+class TurnTaker:
+    """The end-of-turn decision, one frame at a time; ``begin()`` before each turn."""
+
+    def __init__(self, options: TurnOptions | None = None, vad: FrameVad | None = None):
+        self.options = options or TurnOptions()
+        self.vad = vad if vad is not None else _default_vad()
+        opts = self.options
+        self._end_frames = _frames_for(opts.end_of_turn_silence_ms)
+        self._post_frames = min(_frames_for(opts.post_roll_ms), self._end_frames)
+        self._max_frames = max(1, math.floor(opts.max_reply_s / FRAME_S))
+        self.begin()
+
+    def begin(self) -> None:
+        """A new turn: forget the last one; the next frame is the turn's first."""
+        self.vad.reset()
+        self._history: deque[Audio] = deque(maxlen=_frames_for(self.options.pre_roll_ms))
+        self._interruptions: list[float] = []
+        self._candidate: _Candidate | None = None
+        self._in_speech = False
+        self._quiet_since = 0.0  # when the caller last stopped talking (or the turn began)
+        self._index = -1  # the last frame's index in this turn
+
+    @property
+    def next_frame_s(self) -> float:
+        """Where the next frame starts, in seconds from the start of the turn."""
+        return (self._index + 1) * FRAME_S
+
+    def push(self, frame: Audio, caller_speaking: bool = False) -> TurnStep:
+        """One frame; ``caller_speaking``: the caller's line is playing during it."""
+        opts = self.options
+        self._index += 1
+        index, now = self._index, self._index * FRAME_S
+        threshold = opts.silence_threshold if self._in_speech else opts.speech_threshold
+        self._in_speech = in_speech = self.vad.probability(frame) >= threshold
+        caller = caller_speaking
         if caller:
-            quiet_since = now + FRAME_S
+            self._quiet_since = now + FRAME_S
+        candidate = self._candidate
+        started: float | None = None
         if candidate is None:
             if not in_speech:
-                history.append(frame)
-                if now + FRAME_S - quiet_since >= opts.no_speech_timeout_s and not caller:
-                    return _silent(now + FRAME_S, interruptions)
-                continue
-            candidate = _Candidate(history, index)
-            history.clear()
+                self._history.append(frame)
+                if now + FRAME_S - self._quiet_since >= opts.no_speech_timeout_s and not caller:
+                    return TurnStep(reply=_silent(now + FRAME_S, self._interruptions))
+                return TurnStep()
+            candidate = self._candidate = _Candidate(self._history, index)
+            self._history.clear()
+            started = now
         candidate.frames.append(frame)
+        interrupted: float | None = None
         if in_speech:
             candidate.last_speech = index
             candidate.last_speech_overlapped = caller
@@ -183,24 +195,52 @@ def listen_for_reply(frames: Iterable[Audio], options: TurnOptions | None = None
                     candidate.interrupted_at = now
                 if (candidate.overlap_frames * FRAME_S * 1000 >= opts.min_interruption_ms
                         and not candidate.counted):
-                    interruptions.append(candidate.interrupted_at)
+                    self._interruptions.append(candidate.interrupted_at)
                     candidate.counted = True
+                    interrupted = candidate.interrupted_at
         is_reply = candidate.speech_frames * FRAME_S * 1000 >= opts.min_speech_ms
-        if len(candidate.frames) >= max_frames and is_reply:
-            return _reply(candidate, len(candidate.frames), now + FRAME_S, interruptions)
-        if index - candidate.last_speech >= end_frames:
+        if len(candidate.frames) >= self._max_frames and is_reply:
+            reply = _reply(candidate, len(candidate.frames), now + FRAME_S, self._interruptions)
+            return TurnStep(started, interrupted, reply)
+        if index - candidate.last_speech >= self._end_frames:
             # Speech that stopped while the caller was still talking was an interjection
             # (a reply has to go on past the end of the caller's line).
             if is_reply and not candidate.last_speech_overlapped and not caller:
-                keep = len(candidate.frames) - (index - candidate.last_speech) + post_frames
-                return _reply(candidate, keep, now + FRAME_S, interruptions)
+                keep = len(candidate.frames) - (index - candidate.last_speech) + self._post_frames
+                reply = _reply(candidate, keep, now + FRAME_S, self._interruptions)
+                return TurnStep(started, interrupted, reply)
             # Noise, or an interjection over the caller's line: forget it, keep listening.
+            history = self._history
             history.extend(candidate.frames[-history.maxlen:] if history.maxlen else [])
-            candidate = None
-    end = (index + 1) * FRAME_S
-    if candidate is not None and candidate.speech_frames * FRAME_S * 1000 >= opts.min_speech_ms:
-        return _reply(candidate, len(candidate.frames), end, interruptions)
-    return _silent(end, interruptions)
+            self._candidate = None
+        return TurnStep(started, interrupted)
+
+    def finish(self) -> Utterance:
+        """The stream ended before the turn did: the reply so far (empty if too short)."""
+        end = (self._index + 1) * FRAME_S
+        candidate = self._candidate
+        if (candidate is not None
+                and candidate.speech_frames * FRAME_S * 1000 >= self.options.min_speech_ms):
+            return _reply(candidate, len(candidate.frames), end, self._interruptions)
+        return _silent(end, self._interruptions)
+
+
+def listen_for_reply(frames: Iterable[Audio], options: TurnOptions | None = None, *,
+                     vad: FrameVad | None = None,
+                     caller_speaking: CallerSpeaking | None = None) -> Utterance:
+    """Reads frames until the trainee's reply is over; returns it (empty on no speech).
+
+    ``caller_speaking`` tells, for a listening time in seconds, whether the caller's line is
+    still playing; speech then is overtalk. All times in the Utterance are seconds from the
+    first frame read. The live call pushes frames into a ``TurnTaker`` itself.
+    """
+    taker = TurnTaker(options, vad)
+    for frame in frames:
+        caller = caller_speaking(taker.next_frame_s) if caller_speaking is not None else False
+        step = taker.push(frame, caller)
+        if step.reply is not None:
+            return step.reply
+    return taker.finish()
 
 
 def _reply(candidate: _Candidate, keep: int, decided_at: float,

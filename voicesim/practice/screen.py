@@ -1,7 +1,8 @@
 """How a call looks in the terminal: the caller's line, the staircase, labels and the scorecard.
 
-Shared by the text mode and the voice loop. Colour only when writing to a terminal (and
-``NO_COLOR`` is unset), so piped output stays plain.
+``Screen`` is an event sink of the live call (typed or spoken alike): it shows what the events
+say and takes no part in the call. Colour only when writing to a terminal (and ``NO_COLOR`` is
+unset), so piped output stays plain.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from voicesim.core.levels import Level
 from voicesim.core.personas import Persona
 from voicesim.core.scorecard import Scorecard
 from voicesim.core.staircase import CallerTurn
+from voicesim.practice.events import CallEnded, CallerLine, CallEvent, ReplyHeard, ReplyScored
 
 _LEVEL_COLOUR = {1: "32", 2: "33", 3: "33;1", 4: "31", 5: "31;1"}
 
@@ -23,11 +25,26 @@ _LEVEL_COLOUR = {1: "32", 2: "33", 3: "33;1", 4: "31", 5: "31;1"}
 class Screen:
     """Writes the call to a text stream, coloured when it is a terminal."""
 
-    def __init__(self, out: TextIO = sys.stdout, colour: bool | None = None):
-        self.out = out
+    def __init__(self, persona: Persona, out: TextIO | None = None, colour: bool | None = None):
+        self.persona = persona
+        self.out = out if out is not None else sys.stdout  # read now: tests swap sys.stdout
         if colour is None:
-            colour = out.isatty() and "NO_COLOR" not in os.environ
+            colour = self.out.isatty() and "NO_COLOR" not in os.environ
         self.colour = colour
+
+    def __call__(self, event: CallEvent) -> None:
+        """Show what the call did (the sink interface)."""
+        if isinstance(event, CallerLine):
+            self.caller(event.turn)
+        elif isinstance(event, ReplyHeard):
+            self.write(f"you (heard): {event.text or '(silence)'}")
+        elif isinstance(event, ReplyScored):
+            self.labels(event.turn)
+        elif isinstance(event, CallEnded):
+            if event.by_trainee:
+                self.write("\n(call ended by you)")
+            if event.record.scorecard:
+                self.scorecard(event.record.scorecard)
 
     def _c(self, text: str, code: str) -> str:
         return f"\033[{code}m{text}\033[0m" if self.colour else text
@@ -40,7 +57,8 @@ class Screen:
         steps = "".join("■" if step <= level else "□" for step in range(1, 6))
         return self._c(f"{steps} level {int(level)}/5 {level.title}", _LEVEL_COLOUR[int(level)])
 
-    def briefing(self, persona: Persona) -> None:
+    def briefing(self) -> None:
+        persona = self.persona
         self.write(
             self._c(f"{persona.title}", "1")
             + f"  [{persona.id}, {persona.language}, {persona.difficulty}]"
@@ -51,11 +69,11 @@ class Screen:
         )
         self.write()
 
-    def caller(self, persona: Persona, turn: CallerTurn) -> None:
+    def caller(self, turn: CallerTurn) -> None:
         if not turn.line:
             return
         self.write(f"{self.staircase(turn.level)}")
-        self.write(self._c(f"{persona.caller_name}: ", "1") + turn.line)
+        self.write(self._c(f"{self.persona.caller_name}: ", "1") + turn.line)
 
     def labels(self, record: TurnRecord) -> None:
         """What the scorer heard in the reply, quoted, and what it did to the caller."""

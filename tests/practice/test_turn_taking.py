@@ -16,7 +16,8 @@ import pytest
 from tests.speech.speech_helpers import espeak_to_audio, silence
 from voicesim.core.ports import SAMPLE_RATE, Audio
 from voicesim.errors import ConfigError
-from voicesim.speech.turns import FRAME_S, TurnOptions, frames_of, listen_for_reply
+from voicesim.practice.turn_taking import FRAME_S, TurnOptions, frames_of, listen_for_reply
+from voicesim.settings import load_settings
 from voicesim.speech.vad import StreamingVad
 
 ROOM = 0.002  # faint noise floor, as from a headset microphone in a quiet room
@@ -207,13 +208,22 @@ def test_frames_of_pads_the_last_frame() -> None:
     assert frames[1][:488].sum() == 488 and frames[1][488:].sum() == 0
 
 
-def test_options_are_validated_and_read_from_the_environment() -> None:
+def test_options_are_validated_and_read_from_the_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     with pytest.raises(ConfigError, match="end_of_turn_silence_ms must be positive"):
         TurnOptions(end_of_turn_silence_ms=0)
     with pytest.raises(ConfigError, match="thresholds"):
         TurnOptions(speech_threshold=0.3, silence_threshold=0.5)
-    options = TurnOptions.from_env({"VOICESIM_END_OF_TURN_SILENCE_MS": "900",
-                                    "VOICESIM_MAX_REPLY_S": "12.5"})
-    assert (options.end_of_turn_silence_ms, options.max_reply_s) == (900, 12.5)
+    monkeypatch.setenv("VOICESIM_END_OF_TURN_SILENCE_MS", "900")
+    monkeypatch.setenv("VOICESIM_MAX_REPLY_S", "12.5")
+    monkeypatch.setenv("VOICESIM_PRE_ROLL_MS", "200")
+    options = TurnOptions.from_settings(load_settings())
+    assert (options.end_of_turn_silence_ms, options.max_reply_s, options.pre_roll_ms) == (
+        900, 12.5, 200)
+    # A flag wins over the variable.
+    flagged = TurnOptions.from_settings(load_settings({"end_of_turn_silence_ms": 1200}))
+    assert flagged.end_of_turn_silence_ms == 1200
+    monkeypatch.setenv("VOICESIM_NO_SPEECH_TIMEOUT_S", "soon")
     with pytest.raises(ConfigError, match="VOICESIM_NO_SPEECH_TIMEOUT_S='soon' is not a number"):
-        TurnOptions.from_env({"VOICESIM_NO_SPEECH_TIMEOUT_S": "soon"})
+        load_settings()
