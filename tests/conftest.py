@@ -16,4 +16,7 @@ def private_data_dir(
     monkeypatch.setenv("VOICESIM_DATA_DIR", str(folder))
     monkeypatch.delenv("VOICESIM_SESSIONS_DIR", raising=False)
     monkeypatch.delenv("VOICESIM_DATABASE_URL", raising=False)
+    # `--scorer` sets VOICESIM_SCORER for worker processes; setting it here first makes the
+    # test's end restore it, so one test's flag never leaks into the next.
+    monkeypatch.setenv("VOICESIM_SCORER", "hybrid")
     return folder

@@ -22,7 +22,9 @@ def test_sentences_are_clauses_and_keep_their_question_mark() -> None:
 
 
 def test_a_short_sentence_stays_whole_even_with_commas() -> None:
-    assert texts("Right, okay, I can see the order here.") == ["Right, okay, I can see the order here."]
+    assert texts("Right, okay, I can see the order here.") == [
+        "Right, okay, I can see the order here."
+    ]
 
 
 def test_a_one_word_sentence_joins_its_neighbour() -> None:
@@ -43,10 +45,26 @@ def test_long_unpunctuated_speech_splits_before_clause_openers() -> None:
 @pytest.mark.parametrize(
     ("lang", "reply", "opener"),
     [
-        ("da", "jeg forstår godt at du er sur øh det ville jeg også være men vi sender en ny i morgen", "men"),
-        ("nl", "ik snap dat u boos bent want u heeft al drie keer gebeld maar ik ga het nu oplossen", "maar"),
-        ("sv", "jag förstår att du är arg för du har ringt tre gånger men jag löser det nu direkt", "men"),
-        ("pl", "rozumiem że jest pan zdenerwowany bo dzwoni pan trzeci raz ale zaraz to załatwię", "ale"),
+        (
+            "da",
+            "jeg forstår godt at du er sur øh det ville jeg også være men vi sender en ny i morgen",
+            "men",
+        ),
+        (
+            "nl",
+            "ik snap dat u boos bent want u heeft al drie keer gebeld maar ik ga het nu oplossen",
+            "maar",
+        ),
+        (
+            "sv",
+            "jag förstår att du är arg för du har ringt tre gånger men jag löser det nu direkt",
+            "men",
+        ),
+        (
+            "pl",
+            "rozumiem że jest pan zdenerwowany bo dzwoni pan trzeci raz ale zaraz to załatwię",
+            "ale",
+        ),
     ],
 )
 def test_clause_openers_of_every_language(lang: str, reply: str, opener: str) -> None:

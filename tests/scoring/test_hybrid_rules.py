@@ -15,9 +15,9 @@ from voicesim.scoring.hybrid import ClauseJudgement, HybridScorer
 
 
 def heads(add: float = 0.8, drop: float = 0.05, encoder: str = HashingEncoder.name) -> Heads:
-    zero = LogisticHead(np.zeros(130), 0.0)
+    zero = LogisticHead(np.zeros(132), 0.0)
     return Heads(
-        encoder=encoder, mean=np.zeros(130), scale=np.ones(130),
+        encoder=encoder, mean=np.zeros(132), scale=np.ones(132),
         labels=dict.fromkeys(LABEL_ORDER, zero),
         add_threshold=dict.fromkeys(LABEL_ORDER, add),
         drop_threshold=dict.fromkeys(LABEL_ORDER, drop),

@@ -9,7 +9,10 @@ is refused.
 from __future__ import annotations
 
 import json
+import re
+import tomllib
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,24 +24,69 @@ from voicesim.errors import ConfigError
 
 Matrix = npt.NDArray[np.float32]
 PACKAGED_HEADS = Path(__file__).with_name("data") / "heads.npz"
-EXTRA_FEATURES = ("question_mark_at_end", "question_mark_inside")
+EXTRA_FEATURES = (
+    "question_mark_at_end",
+    "question_mark_inside",
+    "opens_closed_question",
+    "opens_open_question",
+)
+OPENERS_FILE = Path(__file__).with_name("data") / "question_openers.toml"
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
-def clause_features(texts: list[str], vectors: Matrix, replies: list[int]) -> Matrix:
+def clause_features(
+    texts: list[str], vectors: Matrix, replies: list[int], langs: list[str]
+) -> Matrix:
     """What a head sees of a clause: the encoder's vector of the clause, the mean vector of
     all clauses of its reply (the context: "it's only two days" reads differently after an
-    apology than alone), and two surface facts a vector blurs: whether the clause ends in a
-    question mark, and whether it holds one anywhere. ``replies[i]`` is the reply clause ``i``
-    belongs to."""
+    apology than alone), and four surface facts a vector blurs: whether the clause ends in a
+    question mark, whether it holds one anywhere, and whether its first word opens a closed or
+    an open question (``question_openers.toml``: transcribed questions have no question mark).
+    ``replies[i]`` is the reply clause ``i`` belongs to, ``langs[i]`` its language."""
     groups = np.asarray(replies)
     context = np.zeros_like(vectors, dtype=np.float32)
     for reply in np.unique(groups):
         members = groups == reply
         context[members] = vectors[members].mean(axis=0)
     extra = np.array(
-        [[t.rstrip().endswith("?"), "?" in t.rstrip()[:-1]] for t in texts], dtype=np.float32
+        [
+            [t.rstrip().endswith("?"), "?" in t.rstrip()[:-1], *question_opener(t, lang)]
+            for t, lang in zip(texts, langs, strict=True)
+        ],
+        dtype=np.float32,
     ).reshape(len(texts), len(EXTRA_FEATURES))
     return np.hstack([vectors.astype(np.float32), context, extra])
+
+
+@dataclass(frozen=True)
+class _Openers:
+    lead_ins: dict[str, frozenset[str]]
+    closed: dict[str, frozenset[str]]
+    open: dict[str, frozenset[str]]
+
+
+@cache
+def _openers() -> _Openers:
+    data = tomllib.loads(OPENERS_FILE.read_text(encoding="utf-8"))
+
+    def table(name: str) -> dict[str, frozenset[str]]:
+        return {lang: frozenset(words) for lang, words in data[name].items()}
+
+    return _Openers(table("lead_ins"), table("closed"), table("open"))
+
+
+def question_opener(text: str, lang: str) -> tuple[bool, bool]:
+    """(opens a closed question, opens an open one), by the first word after lead-ins."""
+    openers = _openers()
+    skip = openers.lead_ins.get(lang, frozenset())
+    for word in _WORD.findall(text.lower()):
+        word = word.replace("'", "").replace("’", "")
+        if word in skip:
+            continue
+        return word in openers.closed.get(lang, frozenset()), word in openers.open.get(
+            lang, frozenset()
+        )
+    return False, False
 
 
 def sigmoid(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

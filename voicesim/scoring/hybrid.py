@@ -96,7 +96,7 @@ class HybridScorer:
         flat = [clause.text for group in clauses for clause in group]
         owner = [reply for reply, group in enumerate(clauses) for _ in group]
         if flat:
-            features = clause_features(flat, self.encoder.embed(flat), owner)
+            features = clause_features(flat, self.encoder.embed(flat), owner, [lang] * len(flat))
             x = self.heads.standardise(features)
             label_p = {label: head.probability(x) for label, head in self.heads.labels.items()}
             open_p = self.heads.open_question.probability(x)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from voicesim.errors import BackendError
 from voicesim.scoring.base import LexiconScorer, ReplyScorer
 
-DEFAULT_SCORER = "lexicon"
+DEFAULT_SCORER = "hybrid"
 SCORER_ENV = "VOICESIM_SCORER"
 
 

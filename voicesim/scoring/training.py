@@ -39,7 +39,9 @@ class TrainOptions:
 
     l2: float = 128.0  # ridge penalty on the standardised weights (not the bias)
     folds: int = 5  # out-of-fold predictions for choosing thresholds
-    seed: int = 13  # which blocks of each writer go to which fold
+    seed: int = 13  # which writers (or blocks) go to which fold
+    fold_by: str = "writer"  # "writer": a fold holds out whole writers, as the test split
+    # does (new people's words); "block": batches of about 50 lines of every writer
     newton_steps: int = 25
 
 
@@ -163,14 +165,21 @@ def _lexicon_clause_p(row: Row, score: ReplyScore, p: Floats, label: Label) -> f
 def _embed_examples(examples: Sequence[Example], encoder: SentenceEncoder) -> Floats:
     texts = [e.text for e in examples]
     owners = [e.row for e in examples]
-    return clause_features(texts, encoder.embed(texts), owners).astype(np.float64)
+    langs = [e.lang for e in examples]
+    return clause_features(texts, encoder.embed(texts), owners, langs).astype(np.float64)
 
 
-def _fold_of_rows(rows: list[Row], folds: int, seed: int) -> list[int]:
-    blocks = sorted({(row.writer, row.block) for row in rows})
-    random.Random(seed).shuffle(blocks)
-    fold_of_block = {block: index % folds for index, block in enumerate(blocks)}
-    return [fold_of_block[(row.writer, row.block)] for row in rows]
+def _fold_of_rows(rows: list[Row], options: TrainOptions) -> list[int]:
+    """The fold of every row: whole writers (or whole blocks of a writer) go together, so a
+    model never predicts lines whose near-copies it trained on."""
+
+    def unit(row: Row) -> tuple[str, int]:
+        return (row.writer, 0) if options.fold_by == "writer" else (row.writer, row.block)
+
+    units = sorted({unit(row) for row in rows})
+    random.Random(options.seed).shuffle(units)
+    fold_of_unit = {key: index % options.folds for index, key in enumerate(units)}
+    return [fold_of_unit[unit(row)] for row in rows]
 
 
 def out_of_fold(
@@ -180,7 +189,7 @@ def out_of_fold(
     """Clause probabilities for every row from models that did not train on its fold."""
     examples = examples_of(rows)
     features = _embed_examples(examples, encoder)
-    row_fold = _fold_of_rows(rows, options.folds, options.seed)
+    row_fold = _fold_of_rows(rows, options)
     example_fold = np.array([row_fold[e.row] for e in examples])
     clause_p: list[dict[Label, Floats]] = [{} for _ in rows]
     for fold in range(options.folds):
@@ -191,7 +200,8 @@ def out_of_fold(
         clause_texts = [[c.text for c in split_clauses(rows[i].text, rows[i].lang)] for i in held]
         flat = [t for group in clause_texts for t in group]
         owners = [i for i, group in zip(held, clause_texts, strict=True) for _ in group]
-        held_features = clause_features(flat, encoder.embed(flat), owners).astype(np.float64)
+        langs = [rows[i].lang for i in owners]
+        held_features = clause_features(flat, encoder.embed(flat), owners, langs).astype(np.float64)
         x = (held_features - fitted.mean) / fitted.scale
         offset = 0
         for i, group in zip(held, clause_texts, strict=True):
