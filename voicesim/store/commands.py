@@ -81,6 +81,16 @@ def cmd_users_passwd(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users_role(args: argparse.Namespace) -> int:
+    store = _open()
+    try:
+        store.users.set_role(args.name, args.role)
+    finally:
+        store.close()
+    print(f"{args.name} is now a {args.role}; their sign-ins have ended")
+    return 0
+
+
 def cmd_users_remove(args: argparse.Namespace) -> int:
     store = _open()
     try:
@@ -105,11 +115,15 @@ def cmd_retention_apply(args: argparse.Namespace) -> int:
     try:
         deleted = store.sessions.apply_retention(days)
         jobs = store.batch_jobs.apply_retention(days)
+        orphans = store.batch_jobs.sweep_orphan_uploads()
+        store.sign_ins.purge_expired()
+        store.sign_in_throttle.purge()
     finally:
         store.close()
     print(
         f"{deleted} session(s) and {jobs} finished batch job(s) older than {days} day(s) "
-        "deleted, audio and uploads included"
+        f"deleted, audio and uploads included; {orphans} upload folder(s) no job refers to "
+        "(left by an interrupted upload) deleted"
     )
     return 0
 
@@ -157,10 +171,18 @@ def add_store_commands(commands: Any) -> None:
     add.set_defaults(handler=cmd_users_add)
     listing = user_commands.add_parser("list", help="list accounts")
     listing.set_defaults(handler=cmd_users_list)
-    passwd = user_commands.add_parser("passwd", help="set a new password")
+    passwd = user_commands.add_parser(
+        "passwd", help="set a new password (the account is signed out everywhere)"
+    )
     passwd.add_argument("name", help="login name")
     passwd.add_argument("--password", help="else VOICESIM_PASSWORD, else asked at the terminal")
     passwd.set_defaults(handler=cmd_users_passwd)
+    role = user_commands.add_parser(
+        "role", help="give an account another role (it is signed out everywhere)"
+    )
+    role.add_argument("name", help="login name")
+    role.add_argument("role", choices=["trainee", "trainer", "admin"])
+    role.set_defaults(handler=cmd_users_role)
     remove = user_commands.add_parser(
         "remove", help="remove an account with all its sessions and their audio"
     )
