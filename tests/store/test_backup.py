@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from voicesim.store.backup import check_pg_versions
 
 from tests.conftest import new_database_url
 from tests.store.helpers import practice_folder, variant
 from tests.store.postgres import PostgresServer
 from voicesim.cli import main
 from voicesim.errors import StoreError
+from voicesim.store.backup import check_pg_versions
 from voicesim.store.models import JobStatus
 from voicesim.store.store import Store, open_store
 from voicesim.web.app import create_app
@@ -55,9 +55,11 @@ def test_backup_and_restore_into_an_empty_data_folder(
     old_token = store.sign_ins.start(store.users.authenticate("tom", PASSWORD).id, 3600)  # type: ignore[union-attr]
     dest = tmp_path / "backup"
     assert main(["backup", str(dest)]) == 0
-    assert "backup of 3 account(s), 1 session(s), 1 batch job(s)" in capsys.readouterr().out
+    assert "backup of 2 account(s), 1 session(s), 1 batch job(s)" in capsys.readouterr().out
     manifest = json.loads((dest / "manifest.json").read_text())
     assert manifest["database"] in ("sqlite", "postgresql") and manifest["files"]
+    assert main(["restore", "--check", str(dest)]) == 0
+    assert "intact" in capsys.readouterr().out
 
     new_data = tmp_path / "restored-data"
     kind = "sqlite" if database_url.startswith("sqlite") else "postgresql"
@@ -65,7 +67,7 @@ def test_backup_and_restore_into_an_empty_data_folder(
     monkeypatch.setenv("VOICESIM_DATA_DIR", str(new_data))
     monkeypatch.setenv("VOICESIM_DATABASE_URL", new_url)
     assert main(["restore", str(dest)]) == 0
-    assert "restored 3 account(s), 1 session(s), 1 batch job(s)" in capsys.readouterr().out
+    assert "restored 2 account(s), 1 session(s), 1 batch job(s)" in capsys.readouterr().out
 
     restored = open_store(new_url, new_data)
     try:

@@ -128,6 +128,41 @@ def cmd_retention_apply(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    try:
+        from voicesim.store.backup import backup
+        from voicesim.store.database import database_url
+    except ImportError as error:
+        raise StoreError(f"{INSTALL_HINT} ({error})") from error
+    from voicesim.sessions import data_dir
+
+    dest = Path(args.dest).expanduser()
+    counts = backup(database_url(), data_dir(), dest)
+    print(f"backup of {counts} written to {dest}; check it any time with "
+          f"`voicesim restore --check {dest}`")  # fmt: skip
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    try:
+        from voicesim.store.backup import read_manifest, restore
+        from voicesim.store.database import database_url, shown
+    except ImportError as error:
+        raise StoreError(f"{INSTALL_HINT} ({error})") from error
+    from voicesim.sessions import data_dir
+
+    src = Path(args.src).expanduser()
+    if args.check:
+        manifest = read_manifest(src)
+        print(f"{src}: intact ({len(manifest['files'])} file(s) and the {manifest['database']} "
+              f"database match the manifest of {manifest['created_at']})")  # fmt: skip
+        return 0
+    counts = restore(src, database_url(), data_dir())
+    print(f"restored {counts} into {data_dir()} and {shown(database_url())}; everyone signs "
+          "in again")  # fmt: skip
+    return 0
+
+
 def cmd_sessions_import(args: argparse.Namespace) -> int:
     from voicesim.sessions import SESSION_FILE, sessions_dir
 
@@ -196,6 +231,19 @@ def add_store_commands(commands: Any) -> None:
     apply = retention_commands.add_parser("apply", help="delete sessions older than N days")
     apply.add_argument("--days", type=int, help="default VOICESIM_RETENTION_DAYS")
     apply.set_defaults(handler=cmd_retention_apply)
+
+    backup = commands.add_parser(
+        "backup", help="back up the database and the recordings into a new folder"
+    )
+    backup.add_argument("dest", help="a folder that does not exist yet")
+    backup.set_defaults(handler=cmd_backup)
+    restore = commands.add_parser(
+        "restore", help="restore a backup into an empty data folder and database"
+    )
+    restore.add_argument("src", help="a folder written by `voicesim backup`")
+    restore.add_argument("--check", action="store_true",
+                         help="only check every file against the backup's manifest")  # fmt: skip
+    restore.set_defaults(handler=cmd_restore)
 
     sessions = commands.add_parser("sessions", help="the session database")
     session_commands = sessions.add_subparsers(
