@@ -26,6 +26,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from voicesim.store.access import Viewer
+from voicesim.web.guards import UPLOAD_PATHS
 from voicesim.web.rendering import render
 from voicesim.web.security import (
     API_LOGIN_PATH,
@@ -40,7 +41,6 @@ from voicesim.web.security import (
 )
 
 OPEN_PATHS = {"/login", API_LOGIN_PATH, "/logout", "/api/logout"}  # their routes check the rest
-UPLOAD_PREFIXES = ("/batch", "/api/batch")
 FIRST_FIELD_MAX_BYTES = 16 * 1024  # a CSRF field and its part headers fit many times over
 
 
@@ -72,7 +72,7 @@ class SignInGate:
             return
         scope.setdefault("state", {})["viewer"] = viewer  # the routes need not look again
         try:
-            if scope["path"].startswith(UPLOAD_PREFIXES) and not viewer.reviews_others:
+            if scope["path"].startswith(UPLOAD_PATHS) and not viewer.reviews_others:
                 raise Refused(403, "only trainers and admins can do this")
             receive = await _csrf_before_body(request, receive)
         except Refused as refused:
