@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from voicesim.core.labels import LABEL_ORDER
-from voicesim.csv_cells import safe_row
+from voicesim.csv_cells import safe_row, spreadsheet_safe
 from voicesim.errors import BatchError
 
 FORMATS = ("jsonl", "csv")
@@ -75,7 +75,14 @@ def flat_row(row: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-DoneKey = tuple[str, str, str]  # (file as given, sha256 of its bytes, settings_id)
+DoneKey = tuple[str, str, str]  # (file as written, sha256 of its bytes, settings_id)
+
+
+def resume_key(file: str, sha256: str, settings_id: str) -> DoneKey:
+    """How a row is matched on a rerun. The file name goes through the same formula guard as
+    a CSV cell (it is idempotent: a guarded cell starts with an apostrophe), so a name such
+    as "=1.wav" matches whether it was read back from JSON lines or from CSV."""
+    return (str(spreadsheet_safe(file)), sha256, settings_id)
 
 
 def done_keys(path: Path) -> set[DoneKey]:
@@ -103,7 +110,7 @@ def done_keys(path: Path) -> set[DoneKey]:
         rows = list(csv.DictReader(io.StringIO(text)))
     for row in rows:
         if row.get("file") and row.get("sha256") and row.get("settings_id") and not row.get("retry"):
-            keys.add((str(row["file"]), str(row["sha256"]), str(row["settings_id"])))
+            keys.add(resume_key(str(row["file"]), str(row["sha256"]), str(row["settings_id"])))
     return keys
 
 

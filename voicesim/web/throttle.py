@@ -38,8 +38,6 @@ from voicesim.web.security import store_of
 
 DEVICE_COOKIE = "voicesim_device"
 DEVICE_DAYS = 180  # how long a browser stays known to the account it signed in to
-FREE_FAILURES = 5  # per browser, or per name and address
-FREE_FAILURES_UNKNOWN = 20  # per name, all unknown browsers together
 MAX_WAITING = 200  # password checks queued at once before new ones are turned away
 T = TypeVar("T")
 
@@ -111,13 +109,14 @@ def remember_browser(request: Request, response: Response, name: str) -> None:
 
 def attempt_for(request: Request, name: str) -> Attempt:
     """The counters a sign-in for ``name`` from this client is checked against."""
+    settings = request.app.state.settings
     device = known_browser(request, name)
     if device is not None:
-        return Attempt((Counter("browser", f"{name}\0{device}", FREE_FAILURES),))
+        return Attempt((Counter("browser", f"{name}\0{device}", settings.free_failures),))
     address = request.client.host if request.client else "unknown"
     return Attempt((
-        Counter("client", f"{name}\0{address}", FREE_FAILURES),
-        Counter("unknown browsers", name, FREE_FAILURES_UNKNOWN, shared=True),
+        Counter("client", f"{name}\0{address}", settings.free_failures),
+        Counter("unknown browsers", name, settings.free_failures_unknown, shared=True),
     ))  # fmt: skip
 
 
