@@ -97,3 +97,15 @@ def test_dates_at_the_ends_of_the_calendar_are_ordinary_filters(
     page = client.get(f"/sessions?{query}").text
     assert bool(re.search(rf'href="/sessions/{small_world.session_id}"', page)) is everything
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+def test_a_turn_in_other_digits_is_a_clear_400(small_world: SmallWorld) -> None:
+    """"²" and "٣" are digits to str.isdigit() but not turn numbers: refused, not a crash."""
+    alice = TestClient(small_world.app, follow_redirects=False, raise_server_exceptions=False)
+    token = alice.post("/api/login", json={"name": "alice", "password": PASSWORDS["alice"]}
+                       ).json()["csrf_token"]  # fmt: skip
+    for turn in ("²", "٣", "1²"):
+        answer = alice.post(f"/sessions/{small_world.session_id}/answer",
+                            data={"csrf_token": token, "kind": "disputed", "turn": turn})  # fmt: skip
+        assert answer.status_code == 400, (turn, answer.status_code)
+        assert "is not a turn number" in answer.text
