@@ -40,6 +40,7 @@ class SignInRepository:
         token = secrets.token_urlsafe(TOKEN_BYTES)
         started = now or utc_now()
         with self.database.session() as session:
+            session.execute(delete(SignIn).where(SignIn.expires_at <= started))  # tidy as we go
             session.add(SignIn(token_sha256=token_hash(token), user_id=user_id,
                                created_at=started,
                                expires_at=started + timedelta(seconds=lifetime_s)))  # fmt: skip

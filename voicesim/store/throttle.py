@@ -14,6 +14,7 @@ keep shut.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ from voicesim.store.models import SignInThrottle, utc_now
 FIRST_WAIT_S = 30  # after the free failures, the first wait
 LONGEST_WAIT_S = 15 * 60  # waits double up to this
 FORGET_AFTER = timedelta(days=1)  # a counter with no failure for this long starts again
+PURGE_EVERY = 500  # attempts between sweeps of forgotten counters (guesses at many names add rows)
 
 
 class Counter(NamedTuple):
@@ -72,11 +74,14 @@ def _digest(counter: Counter) -> str:
 class SignInThrottleRepository:
     def __init__(self, database: Database):
         self.database = database
+        self._claims = itertools.count(1)
 
     def claim(self, attempt: Attempt, now: datetime | None = None) -> None:
         """Count this attempt as a failure on every counter, or raise ``Throttled`` (and count
         nothing) while one of them is closed."""
         now = now or utc_now()
+        if next(self._claims) % PURGE_EVERY == 0:
+            self.purge(now)
         counters = {_digest(c): c for c in attempt.counters}
         with self.database.session() as session:
             rows = self._locked_rows(session, sorted(counters), now)
