@@ -78,6 +78,12 @@ def status_kb(pid: int, field: str) -> int:
     return 0
 
 
+def cpu_s(pid: int) -> float:
+    """CPU time (user + system) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def voicesim(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "voicesim.cli", *args], env=env,
                           capture_output=True, text=True, check=True, timeout=300)  # fmt: skip
@@ -239,6 +245,7 @@ def main() -> int:
                     raise SystemExit("voicesim serve did not start; see " + str(root / "serve.log")) from None
                 time.sleep(0.2)
         start_rss_mb = status_kb(server.pid, "VmRSS") / 1024
+        start_cpu_s = cpu_s(server.pid)
         results = Results()
         job: dict[str, Any] = {}
         started = time.perf_counter()
@@ -252,6 +259,7 @@ def main() -> int:
             thread.join()
         wall_s = time.perf_counter() - started
         peak_mb = status_kb(server.pid, "VmHWM") / 1024
+        server_cpu_s = cpu_s(server.pid) - start_cpu_s
         load_after = os.getloadavg()
     finally:
         if server is not None:
@@ -284,7 +292,8 @@ def main() -> int:
         print(f"{row['kind']:<14}{row['requests']:>7}{row['errors']:>8}{p50:>9}{p99:>9}{most:>9}")
     print(f"{total} requests in {wall_s:.1f} s ({total / wall_s:.0f}/s), {errors} errors; "
           f"pages p99 {pages_p99:.3f} s; server RSS {start_rss_mb:.0f} MB at start, "
-          f"peak {peak_mb:.0f} MB")
+          f"peak {peak_mb:.0f} MB; server CPU {server_cpu_s:.1f} s "
+          f"({1000 * server_cpu_s / max(total, 1):.1f} ms a request, the upload's scoring included)")
     if job:
         print(f"batch upload: job {job.get('id')} {job.get('status', 'not finished')}"
               + (f" after {job['finished']:.1f} s" if "finished" in job else ""))
@@ -297,6 +306,7 @@ def main() -> int:
         print(json.dumps({"clients": args.clients, "seconds": args.seconds, "requests": total,
                           "errors": errors, "pages_p99_s": round(pages_p99, 4), "rows": rows,
                           "peak_rss_mb": round(peak_mb), "start_rss_mb": round(start_rss_mb),
+                          "server_cpu_s": round(server_cpu_s, 2),
                           "load_before": load_before[0], "load_after": load_after[0],
                           "busiest_others": others, "upload": job.get("status")}))  # fmt: skip
     return 0 if goal else 1
