@@ -303,3 +303,22 @@ def test_customer_text_can_be_left_out_without_changing_the_facts(corpus: Path,
 
 def words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def test_a_rerun_scores_identical_files_at_different_paths(corpus: Path, tmp_path: Path) -> None:
+    """Resuming is keyed by path and content: a copy of a scored file in another folder is a
+    file of its own, not one already done (a run killed between the two)."""
+    first, second = tmp_path / "monday" / "reply.wav", tmp_path / "tuesday" / "reply.wav"
+    for copy in (first, second):
+        copy.parent.mkdir()
+        copy.write_bytes((corpus / "reply.wav").read_bytes())
+    out = tmp_path / "r.jsonl"
+    assert run_batch([first], out, BatchOptions(), progress=False).scored == 1  # then killed
+    summary = run_batch([tmp_path / "monday", tmp_path / "tuesday"], out, BatchOptions(),
+                        progress=False)
+    assert (summary.already_done, summary.scored) == (1, 1), summary
+    assert sorted(json.loads(line)["file"] for line in out.read_text().splitlines()) == [
+        str(first), str(second)]
+    again = run_batch([tmp_path / "monday", tmp_path / "tuesday"], out, BatchOptions(),
+                      progress=False)
+    assert (again.already_done, again.scored) == (2, 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -11,7 +12,8 @@ from voicesim.store.models import Base
 
 TABLES = {
     "teams", "users", "practice_sessions", "turns", "turn_labels", "annotations",
-    "acknowledgements", "batch_jobs", "batch_results", "team_trainers",
+    "acknowledgements", "batch_jobs", "batch_results", "team_trainers", "sign_ins",
+    "sign_in_throttle",
 }  # fmt: skip
 
 
@@ -94,3 +96,87 @@ def test_upgrading_keeps_existing_notes_with_their_authors_name(database_url: st
             )
     finally:
         engine.dispose()
+
+
+def _insert(db: sa.Connection, sql: str, **values: object) -> int:
+    """INSERT ... RETURNING id, with the id left to the database (as the app does)."""
+    return int(db.execute(sa.text(sql + " RETURNING id"), values).scalar_one())
+
+
+def _clauses(sql: str) -> tuple[str, ...]:
+    """A CREATE statement as its head and its sorted top-level clauses (order may differ)."""
+    text = " ".join(sql.replace('"', "").split())
+    if "(" not in text or not text.startswith("CREATE TABLE"):
+        return (text,)
+    head, body = text.split("(", 1)
+    parts, depth, current = [], 0, ""
+    for char in body.rsplit(")", 1)[0]:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    return (head.strip(), *sorted([*parts, current.strip()]))
+
+
+def _schema(url: str) -> list[tuple[str, ...]]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as db:
+            rows = db.execute(sa.text(
+                "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
+                "ORDER BY type, name")).scalars()  # fmt: skip
+            return [_clauses(str(sql)) for sql in rows]
+    finally:
+        engine.dispose()
+
+
+def test_an_upgraded_database_keeps_its_rows_and_never_reuses_an_id(
+    database_url: str, tmp_path: Path
+) -> None:
+    """0004: on SQLite every table is rebuilt with AUTOINCREMENT (ids of removed rows are never
+    handed out again; PostgreSQL's sequences never did), keeping every row and link."""
+    upgrade_database(database_url, "0003")
+    engine = create_engine(database_url)
+    now = datetime.now(UTC)
+    try:
+        with engine.begin() as db:
+            users = {name: _insert(db, "INSERT INTO users (name, role, password_hash, created_at) "
+                                       "VALUES (:n, :r, 'x', :t)", n=name, r=role, t=now)
+                     for name, role in (("tom", "trainer"), ("alice", "trainee"), ("zed", "admin"))}  # fmt: skip
+            session = _insert(db, "INSERT INTO practice_sessions (folder, persona_id, language, "
+                                  "title, mode, trainee_id, started_at, outcome, imported_at) "
+                                  "VALUES ('f', 'p', 'en', '', 'text', :u, :t, 'ended', :t)",
+                              u=users["alice"], t=now)  # fmt: skip
+            turn = _insert(db, 'INSERT INTO turns (session_id, "index", caller_line, level, '
+                               "reply_text, rule, reason, from_level, to_level) "
+                               "VALUES (:s, 1, 'hi', 2, 'ok', 'r', '', 2, 2)", s=session)  # fmt: skip
+            _insert(db, "INSERT INTO annotations (turn_id, author_id, author_name, comment, "
+                        "created_at) VALUES (:turn, :u, 'tom', 'well done', :t)",
+                    turn=turn, u=users["tom"], t=now)  # fmt: skip
+            job = _insert(db, "INSERT INTO batch_jobs (status, files_total, files_done, settings, "
+                              "created_at) VALUES ('done', 1, 1, '{}', :t)", t=now)  # fmt: skip
+        upgrade_database(database_url)
+        with engine.begin() as db:
+            assert db.execute(sa.text("SELECT comment FROM annotations")).scalar_one() == "well done"
+            db.execute(sa.text("DELETE FROM users WHERE name = 'zed'"))
+            db.execute(sa.text("DELETE FROM batch_jobs"))
+            again = _insert(db, "INSERT INTO users (name, role, created_at) "
+                                "VALUES ('new-admin', 'admin', :t)", t=now)  # fmt: skip
+            assert again > users["zed"]
+            assert _insert(db, "INSERT INTO batch_jobs (status, files_total, files_done, "
+                               "settings, created_at) VALUES ('queued', 0, 0, '{}', :t)",
+                           t=now) > job  # fmt: skip
+            db.execute(sa.text("DELETE FROM users WHERE name = 'alice'"))  # links still cascade
+            assert db.execute(sa.text("SELECT count(*) FROM practice_sessions")).scalar_one() == 0
+            assert db.execute(sa.text("SELECT count(*) FROM annotations")).scalar_one() == 0
+    finally:
+        engine.dispose()
+    if database_url.startswith("sqlite"):
+        fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+        upgrade_database(fresh)
+        assert _schema(database_url) == _schema(fresh)  # exactly what a new database gets
+        with_ids = [t for t in _schema(fresh) if any(c.startswith("id INTEGER") for c in t)]
+        assert len(with_ids) == 10  # every table with an id, the sign-ins included
+        assert all("id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT" in t for t in with_ids)

@@ -139,6 +139,12 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]:
                 for name, role, team, leads in USERS
             }
             ids = {name: store.sessions.save_session_folder(f) for name, f in folders.items()}
+            # Every user signed in once, through the real form: the sign-ins are rows of this
+            # database, so each world (a copy of it) starts with them (see ``signed_in``).
+            app = create_app(store, WebSettings(secret_key=SECRET_KEY, data_folder=data))
+            for name, *_ in USERS:
+                browser = sign_in(app, name)
+                _SIGNED_IN[name] = (browser.client.cookies["voicesim_session"], browser.csrf)
         finally:
             store.close()
     yield Template(root, ids, user_ids)
@@ -295,18 +301,16 @@ def sign_in(app: FastAPI, name: str, password: str | None = None) -> Browser:
     return browser
 
 
-# name -> (session cookie, CSRF token) of a sign-in made through the form earlier in the run.
-# Every world is a copy of the same template with the same secret key and user ids, so the
-# signed cookie is as good in the next test's app; reusing it saves an argon2 hash (~0.1 s)
-# per browser. The tests of signing in itself always use ``sign_in``.
+# name -> (session cookie, CSRF token) of a sign-in made through the form when the template
+# was built. Every world is a copy of the template's database (its sign-ins included) with the
+# same secret key, so the cookie signs in to the next test's app too; reusing it saves an
+# argon2 hash per browser. The tests of signing in itself always use ``sign_in``.
 _SIGNED_IN: dict[str, tuple[str, str]] = {}
 
 
 def signed_in(app: FastAPI, name: str) -> Browser:
     if name not in _SIGNED_IN:
-        browser = sign_in(app, name)
-        _SIGNED_IN[name] = (browser.client.cookies["voicesim_session"], browser.csrf)
-        return browser
+        return sign_in(app, name)
     browser = Browser(app)
     cookie, browser.csrf = _SIGNED_IN[name]
     browser.client.cookies.set("voicesim_session", cookie)
@@ -323,3 +327,86 @@ def browsers(world: World) -> dict[str, Browser]:
             return self[name]
 
     return Lazy()
+
+
+# ---- a small world on SQLite and on PostgreSQL ----------------------------------------------
+
+SMALL_USERS = [("admin", "admin", None), ("tom", "trainer", "north"), ("alice", "trainee", "north")]
+
+
+@pytest.fixture(scope="session")
+def spoken_session(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real spoken practice call of alice's (a session folder with audio), made once."""
+    scratch = tmp_path_factory.mktemp("spoken-session")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VOICESIM_DATA_DIR", str(scratch / "data"))
+        patch.delenv("VOICESIM_SESSIONS_DIR", raising=False)
+        base = practice_folder(scratch, trainee="alice")
+        folder = variant(base, "alice-spoken", with_audio=True,
+                         started_at="2025-02-20T14:30:00+00:00")  # fmt: skip
+        shutil.rmtree(base)
+    return folder
+
+
+@dataclass
+class SmallWorld:
+    """admin, trainer tom and trainee alice (both in team north) and one spoken call of
+    alice's, on the database ``url`` (SQLite or PostgreSQL)."""
+
+    store: Store
+    app: FastAPI
+    settings: WebSettings
+    data: Path
+    url: str
+    session_id: int
+    user_ids: dict[str, int]
+
+    def new_app(self, **changes: Any) -> FastAPI:
+        """Another app over the same store: a second server process, as far as the store knows."""
+        settings = WebSettings(secret_key=SECRET_KEY, data_folder=self.data, **changes)
+        return create_app(self.store, settings)
+
+
+@pytest.fixture
+def small_world(
+    database_url: str, spoken_session: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SmallWorld]:
+    data = tmp_path / "small-world"
+    monkeypatch.setenv("VOICESIM_DATA_DIR", str(data))
+    monkeypatch.setenv("VOICESIM_DATABASE_URL", database_url)
+    folder = data / "sessions" / spoken_session.name
+    shutil.copytree(spoken_session, folder)
+    store = open_store(database_url, data)
+    try:
+        user_ids = {
+            name: store.users.add_user(name, role, PASSWORDS[name], team)
+            for name, role, team in SMALL_USERS
+        }
+        session_id = store.sessions.save_session_folder(folder)
+        settings = WebSettings(secret_key=SECRET_KEY, data_folder=data)
+        yield SmallWorld(store, create_app(store, settings), settings, data, database_url,
+                         session_id, user_ids)  # fmt: skip
+    finally:
+        store.close()
+
+
+def api_sign_in(
+    app: FastAPI, name: str, password: str | None = None, client: tuple[str, int] | None = None
+) -> Browser:
+    """A fresh API client signed in with ``POST /api/login`` (``client``: its address)."""
+    browser = Browser(app)
+    if client is not None:
+        browser.client = TestClient(app, follow_redirects=False, client=client)
+    answer = browser.client.post(
+        "/api/login", json={"name": name, "password": password or PASSWORDS[name]}
+    )
+    assert answer.status_code == 200, answer.text
+    browser.csrf = answer.json()["csrf_token"]
+    return browser
+
+
+def with_cookie(app: FastAPI, cookie: str) -> TestClient:
+    """A new client that presents a copied session cookie (as an attacker who kept one would)."""
+    client = TestClient(app, follow_redirects=False)
+    client.cookies.set("voicesim_session", cookie)
+    return client

@@ -15,8 +15,8 @@ def add_batch_command(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "batch", help="score many recordings (replies or whole calls) into JSON lines or CSV",
         description="Transcribe and score audio files and folders. Rows are appended as each "
-                    "file finishes; a rerun skips files already scored with the same bytes and "
-                    "settings.")
+                    "file finishes; a rerun skips files already scored at the same path with the "
+                    "same bytes and settings.")
     parser.add_argument("paths", nargs="+", help="audio files and folders (walked recursively)")
     parser.add_argument("--out", required=True, help="results file: .jsonl or .csv (appended)")
     parser.add_argument("--lang", default="en", help="language of the recordings (default en)")

@@ -1,9 +1,10 @@
 """Result files: one row per file, appended and flushed as each file finishes.
 
 JSON lines keep the whole row. CSV keeps one flat row per file with the key columns (the
-turns, segments and quotes stay in JSON lines). Both carry ``sha256`` and ``settings_id``, so
-a rerun skips files already scored with the same bytes and settings and resumes a run that was
-interrupted; a last line cut off mid-write is ignored and scored again.
+turns, segments and quotes stay in JSON lines). Both carry ``file``, ``sha256`` and
+``settings_id``, so a rerun skips files already scored at the same path with the same bytes
+and settings and resumes a run that was interrupted (two identical recordings in different
+places are two files, each scored); a last line cut off mid-write is ignored and scored again.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from voicesim.core.labels import LABEL_ORDER
-from voicesim.csv_cells import safe_row
+from voicesim.csv_cells import safe_row, spreadsheet_safe
 from voicesim.errors import BatchError
 
 FORMATS = ("jsonl", "csv")
@@ -74,11 +75,21 @@ def flat_row(row: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def done_keys(path: Path) -> set[tuple[str, str]]:
-    """(sha256, settings_id) of rows already in ``path`` that need no rerun."""
+DoneKey = tuple[str, str, str]  # (file as written, sha256 of its bytes, settings_id)
+
+
+def resume_key(file: str, sha256: str, settings_id: str) -> DoneKey:
+    """How a row is matched on a rerun. The file name goes through the same formula guard as
+    a CSV cell (it is idempotent: a guarded cell starts with an apostrophe), so a name such
+    as "=1.wav" matches whether it was read back from JSON lines or from CSV."""
+    return (str(spreadsheet_safe(file)), sha256, settings_id)
+
+
+def done_keys(path: Path) -> set[DoneKey]:
+    """(file, sha256, settings_id) of rows already in ``path`` that need no rerun."""
     if not path.exists():
         return set()
-    keys: set[tuple[str, str]] = set()
+    keys: set[DoneKey] = set()
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -98,8 +109,8 @@ def done_keys(path: Path) -> set[tuple[str, str]]:
             text = text[: text.rfind("\n") + 1]  # drop a row cut off mid-write
         rows = list(csv.DictReader(io.StringIO(text)))
     for row in rows:
-        if row.get("sha256") and row.get("settings_id") and not row.get("retry"):
-            keys.add((str(row["sha256"]), str(row["settings_id"])))
+        if row.get("file") and row.get("sha256") and row.get("settings_id") and not row.get("retry"):
+            keys.add(resume_key(str(row["file"]), str(row["sha256"]), str(row["settings_id"])))
     return keys
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from voicesim.batch.inputs import AUDIO_EXTENSIONS, discover, file_sha256
 from voicesim.batch.options import BatchOptions
-from voicesim.batch.results import ResultWriter, done_keys
+from voicesim.batch.results import ResultWriter, done_keys, resume_key
 from voicesim.batch.runners import Job, run_jobs
 from voicesim.errors import VoicesimError
 
@@ -43,7 +43,7 @@ def run_batch(paths: Iterable[Path | str], out: Path, options: BatchOptions,
         formats = ", ".join(sorted(e.lstrip(".").upper() for e in AUDIO_EXTENSIONS))
         for path in inputs.skipped:
             sha = _sha_or_empty(path)
-            if (sha, settings_id) in done:
+            if resume_key(str(path), sha, settings_id) in done:
                 summary.already_done += 1
                 continue
             writer.write({"file": str(path), "sha256": sha, "settings_id": settings_id,
@@ -55,7 +55,7 @@ def run_batch(paths: Iterable[Path | str], out: Path, options: BatchOptions,
         jobs: list[Job] = []
         for path in inputs.audio:
             sha = _sha_or_empty(path)
-            if sha and (sha, settings_id) in done:
+            if sha and resume_key(str(path), sha, settings_id) in done:
                 summary.already_done += 1
                 continue
             jobs.append((str(path), sha))

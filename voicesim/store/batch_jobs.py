@@ -8,6 +8,7 @@ app can show progress as ``files_done / files_total``.
 from __future__ import annotations
 
 import shutil
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from voicesim.store.models import BatchJob, BatchResult, JobStatus, utc_now
 from voicesim.store.users import find_user
 
 UPLOADS = "uploads"  # uploaded recordings live in <data folder>/uploads/<job folder>/
+ORPHAN_AFTER_S = 3600  # an upload folder with no job is left alone this long: it may be arriving
 
 ALLOWED = {
     JobStatus.QUEUED: {JobStatus.RUNNING, JobStatus.FAILED},
@@ -155,6 +157,29 @@ class BatchJobRepository:
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
 
+    def sweep_orphan_uploads(
+        self, min_age_s: float = ORPHAN_AFTER_S, now_s: float | None = None
+    ) -> int:
+        """Delete upload folders that no job refers to (a server killed between saving an
+        upload and recording its job leaves one), once nothing in them has changed for
+        ``min_age_s``: a younger one may be an upload another server is still receiving."""
+        root = self.data_folder / UPLOADS
+        if not root.is_dir():
+            return 0
+        with self.database.session() as session:
+            settings = session.scalars(select(BatchJob.settings)).all()
+        referenced = {f for f in (self.upload_folder(s or {}) for s in settings) if f}
+        cutoff = (time.time() if now_s is None else now_s) - min_age_s
+        swept = 0
+        for folder in sorted(root.iterdir()):
+            if not folder.is_dir() or folder.is_symlink() or folder.resolve() in referenced:
+                continue
+            if _last_change_s(folder) > cutoff:
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            swept += 1
+        return swept
+
     def apply_retention(self, days: int, now: datetime | None = None) -> int:
         """Delete finished jobs created more than ``days`` days ago, uploads included."""
         cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
@@ -180,6 +205,14 @@ class ResultView:
 
 def _result_view(row: BatchResult) -> ResultView:
     return ResultView(row.id, row.file, row.error, dict(row.result))
+
+
+def _last_change_s(folder: Path) -> float:
+    """The newest modification time in the folder (it, or any file in it)."""
+    try:
+        return max([folder.stat().st_mtime, *(p.stat().st_mtime for p in folder.rglob("*"))])
+    except OSError:
+        return time.time()  # changing under our feet: not an orphan
 
 
 def _job(session: Session, job_id: int) -> BatchJob:

@@ -82,6 +82,16 @@ def cmd_users_passwd(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users_role(args: argparse.Namespace) -> int:
+    store = _open()
+    try:
+        store.users.set_role(args.name, args.role)
+    finally:
+        store.close()
+    print(f"{args.name} is now a {args.role}; their sign-ins have ended")
+    return 0
+
+
 def cmd_users_remove(args: argparse.Namespace) -> int:
     store = _open()
     try:
@@ -106,12 +116,51 @@ def cmd_retention_apply(args: argparse.Namespace) -> int:
     try:
         deleted = store.sessions.apply_retention(days)
         jobs = store.batch_jobs.apply_retention(days)
+        orphans = store.batch_jobs.sweep_orphan_uploads()
+        store.sign_ins.purge_expired()
+        store.sign_in_throttle.purge()
     finally:
         store.close()
     print(
         f"{deleted} session(s) and {jobs} finished batch job(s) older than {days} day(s) "
-        "deleted, audio and uploads included"
+        f"deleted, audio and uploads included; {orphans} upload folder(s) no job refers to "
+        "(left by an interrupted upload) deleted"
     )
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    try:
+        from voicesim.store.backup import backup
+        from voicesim.store.database import database_url
+    except ImportError as error:
+        raise StoreError(f"{INSTALL_HINT} ({error})") from error
+    from voicesim.settings import data_dir
+
+    dest = Path(args.dest).expanduser()
+    counts = backup(database_url(), data_dir(), dest)
+    print(f"backup of {counts} written to {dest}; check it any time with "
+          f"`voicesim restore --check {dest}`")  # fmt: skip
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    try:
+        from voicesim.store.backup import read_manifest, restore
+        from voicesim.store.database import database_url, shown
+    except ImportError as error:
+        raise StoreError(f"{INSTALL_HINT} ({error})") from error
+    from voicesim.settings import data_dir
+
+    src = Path(args.src).expanduser()
+    if args.check:
+        manifest = read_manifest(src)
+        print(f"{src}: intact ({len(manifest['files'])} file(s) and the {manifest['database']} "
+              f"database match the manifest of {manifest['created_at']})")  # fmt: skip
+        return 0
+    counts = restore(src, database_url(), data_dir())
+    print(f"restored {counts} into {data_dir()} and {shown(database_url())}; everyone signs "
+          "in again")  # fmt: skip
     return 0
 
 
@@ -159,10 +208,18 @@ def add_store_commands(commands: Any) -> None:
     add.set_defaults(handler=cmd_users_add)
     listing = user_commands.add_parser("list", help="list accounts")
     listing.set_defaults(handler=cmd_users_list)
-    passwd = user_commands.add_parser("passwd", help="set a new password")
+    passwd = user_commands.add_parser(
+        "passwd", help="set a new password (the account is signed out everywhere)"
+    )
     passwd.add_argument("name", help="login name")
     passwd.add_argument("--password", help="else VOICESIM_PASSWORD, else asked at the terminal")
     passwd.set_defaults(handler=cmd_users_passwd)
+    role = user_commands.add_parser(
+        "role", help="give an account another role (it is signed out everywhere)"
+    )
+    role.add_argument("name", help="login name")
+    role.add_argument("role", choices=["trainee", "trainer", "admin"])
+    role.set_defaults(handler=cmd_users_role)
     remove = user_commands.add_parser(
         "remove", help="remove an account with all its sessions and their audio"
     )
@@ -176,6 +233,19 @@ def add_store_commands(commands: Any) -> None:
     apply = retention_commands.add_parser("apply", help="delete sessions older than N days")
     apply.add_argument("--days", type=int, help="default VOICESIM_RETENTION_DAYS")
     apply.set_defaults(handler=cmd_retention_apply)
+
+    backup = commands.add_parser(
+        "backup", help="back up the database and the recordings into a new folder"
+    )
+    backup.add_argument("dest", help="a folder that does not exist yet")
+    backup.set_defaults(handler=cmd_backup)
+    restore = commands.add_parser(
+        "restore", help="restore a backup into an empty data folder and database"
+    )
+    restore.add_argument("src", help="a folder written by `voicesim backup`")
+    restore.add_argument("--check", action="store_true",
+                         help="only check every file against the backup's manifest")  # fmt: skip
+    restore.set_defaults(handler=cmd_restore)
 
     sessions = commands.add_parser("sessions", help="the session database")
     session_commands = sessions.add_subparsers(

@@ -77,7 +77,7 @@ def one_line(error: BaseException) -> str:
     return text[0] if text else type(cause).__name__
 
 
-def create_engine(url: str) -> Engine:
+def create_engine(url: str, *, enforce_foreign_keys: bool = True) -> Engine:
     """An engine for ``url``; SQLite gets its folder created and foreign keys switched on."""
     parsed = parse_url(url)
     options: dict[str, Any] = {}
@@ -107,7 +107,7 @@ def create_engine(url: str) -> Engine:
         ) from error
     except exc.ArgumentError as error:
         raise StoreError(f"database URL {shown(parsed)}: {one_line(error)}; {URL_HELP}") from error
-    if parsed.get_backend_name() == "sqlite":
+    if parsed.get_backend_name() == "sqlite" and enforce_foreign_keys:
         event.listen(engine, "connect", _sqlite_foreign_keys)
     return engine
 
@@ -127,7 +127,37 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
     return config
 
 
-def _migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
+def _migration_engine(url: str) -> Engine:
+    """An engine for migrating only. On SQLite it sends BEGIN itself, so a migration's DDL is
+    one transaction with its data changes (the driver would commit each CREATE at once), and
+    keeps foreign keys off: rebuilding a table drops the old one, and with foreign keys on
+    SQLite would first delete its rows and cascade that into every table referring to it
+    (SQLite's own procedure for table changes switches them off the same way)."""
+    engine = create_engine(url, enforce_foreign_keys=False)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_manual_transactions)
+        event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
+    return engine
+
+
+def _sqlite_manual_transactions(connection: Any, _record: Any) -> None:
+    connection.isolation_level = None  # the driver sends no BEGIN or COMMIT on its own
+    connection.execute("PRAGMA foreign_keys=OFF")
+
+
+def _check_sqlite_links(connection: sa.Connection) -> None:
+    """Every reference still points at a row after the migration, or nothing is committed."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        table, rowid, parent, _ = broken[0]
+        raise StoreError(
+            f"migration stopped: {len(broken)} row(s) refer to missing rows (first: "
+            f"{table} row {rowid} -> {parent}); the database was left as it was"
+        )
+
+
+def _migrate(url: str, revision: str, *, down: bool = False) -> None:
+    engine = _migration_engine(url)
     try:
         with engine.begin() as connection:
             config = alembic_config(connection)
@@ -135,6 +165,8 @@ def _migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
                 command.downgrade(config, revision)
             else:
                 command.upgrade(config, revision)
+            if connection.dialect.name == "sqlite":
+                _check_sqlite_links(connection)
     except exc.OperationalError as error:
         raise StoreError(
             f"database {shown(engine.url)}: cannot connect or migrate ({one_line(error)}); "
@@ -144,24 +176,18 @@ def _migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
         raise StoreError(
             f"database {shown(engine.url)}: migration failed ({one_line(error)})"
         ) from error
+    finally:
+        engine.dispose()
 
 
 def upgrade_database(url: str, revision: str = "head") -> None:
     """Create or update every table; safe to run on an up-to-date database."""
-    engine = create_engine(url)
-    try:
-        _migrate(engine, revision)
-    finally:
-        engine.dispose()
+    _migrate(url, revision)
 
 
 def downgrade_database(url: str, revision: str = "base") -> None:
     """Undo migrations down to ``revision`` (``base`` drops every table)."""
-    engine = create_engine(url)
-    try:
-        _migrate(engine, revision, down=True)
-    finally:
-        engine.dispose()
+    _migrate(url, revision, down=True)
 
 
 class Database:
@@ -178,7 +204,7 @@ class Database:
     def ensure_schema(self) -> None:
         with self._lock:
             if not self._ready:
-                _migrate(self.engine, "head")
+                _migrate(self.url, "head")
                 self._ready = True
 
     @contextmanager

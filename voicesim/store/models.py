@@ -5,6 +5,11 @@ Audio never goes into the database: a session row holds the session folder (rela
 data folder when it lies inside it) and the audio file names inside that folder. Enums are
 stored as checked strings rather than native PostgreSQL enum types, so one migration works
 unchanged on SQLite and PostgreSQL.
+
+An id is never handed out twice: a cookie, a link or a note that names a removed account,
+session or batch job must never come to name a new one. PostgreSQL's sequences never reuse a
+value; SQLite reuses the largest id after its row is deleted unless the table is declared
+AUTOINCREMENT, which every table with an id here is (``NEVER_REUSED``).
 """
 
 from __future__ import annotations
@@ -92,6 +97,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+NEVER_REUSED = {"sqlite_autoincrement": True}
+
+
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
@@ -111,6 +119,7 @@ team_trainers = sa.Table(
 
 class Team(Base):
     __tablename__ = "teams"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100), unique=True)
@@ -121,6 +130,7 @@ class Team(Base):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100), unique=True)
@@ -140,6 +150,7 @@ class PracticeSession(Base):
     """One practice call, imported from its session folder (``session.json``)."""
 
     __tablename__ = "practice_sessions"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Relative to the data folder when inside it (so the data folder can move), else absolute.
@@ -185,7 +196,10 @@ class Turn(Base):
     """The caller's line, the trainee's reply and what it did to the caller."""
 
     __tablename__ = "turns"
-    __table_args__ = (sa.UniqueConstraint("session_id", "index", name="uq_turns_session_index"),)
+    __table_args__ = (
+        sa.UniqueConstraint("session_id", "index", name="uq_turns_session_index"),
+        NEVER_REUSED,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(
@@ -229,6 +243,7 @@ class TurnLabel(Base):
     """One label the scorer gave a reply, with the phrase that earned it."""
 
     __tablename__ = "turn_labels"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     turn_id: Mapped[int] = mapped_column(sa.ForeignKey("turns.id", ondelete="CASCADE"), index=True)
@@ -250,6 +265,7 @@ class Annotation(Base):
             "comment IS NOT NULL OR label_added IS NOT NULL OR label_removed IS NOT NULL",
             name="not_empty",
         ),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -272,6 +288,7 @@ class Acknowledgement(Base):
     """A trainee's acknowledgement of a reviewed session, or a dispute of one turn or all."""
 
     __tablename__ = "acknowledgements"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(
@@ -291,6 +308,7 @@ class BatchJob(Base):
     """A batch of uploaded audio files to transcribe and score."""
 
     __tablename__ = "batch_jobs"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[JobStatus] = mapped_column(
@@ -319,6 +337,7 @@ class BatchResult(Base):
     """One file's result: the JSON row ``voicesim batch`` writes (``file``, ``error``...)."""
 
     __tablename__ = "batch_results"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[int] = mapped_column(
@@ -330,3 +349,31 @@ class BatchResult(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
     job: Mapped[BatchJob] = relationship(back_populates="results")
+
+
+class SignIn(Base):
+    """One signed-in browser or API client. The cookie carries a random token; only its
+    sha256 is kept here, so a copy of the database cannot be used to sign in. Deleting the
+    row (sign-out, new password or role, removed account) ends the sign-in at once."""
+
+    __tablename__ = "sign_ins"
+    __table_args__ = NEVER_REUSED
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SignInThrottle(Base):
+    """Wrong passwords counted per key (a name with a client address or a known browser, or a
+    name for every unknown browser), shared by every server process on this store. The key is
+    kept as its sha256: names and addresses of failed sign-ins are not stored readably."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key_sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)  # attempts not (yet) known to be right
+    blocked_until: Mapped[datetime | None]  # no attempt on this key before then
+    last_failure_at: Mapped[datetime] = mapped_column(index=True)  # old counts are forgotten

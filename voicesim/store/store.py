@@ -9,6 +9,8 @@ from voicesim.store.batch_jobs import BatchJobRepository
 from voicesim.store.database import Database
 from voicesim.store.progress import ProgressRepository
 from voicesim.store.repository import SessionRepository
+from voicesim.store.sign_ins import SignInRepository
+from voicesim.store.throttle import SignInThrottleRepository
 from voicesim.store.users import UserRepository
 
 
@@ -19,6 +21,8 @@ class Store:
     users: UserRepository  # accounts and passwords
     batch_jobs: BatchJobRepository  # batch scoring jobs and their per-file results
     progress: ProgressRepository  # trainees' records over time, filter choices
+    sign_ins: SignInRepository  # who is signed in where (the web app's server-side sessions)
+    sign_in_throttle: SignInThrottleRepository  # wrong passwords, shared by every server
 
     def close(self) -> None:
         self.database.dispose()
@@ -42,4 +46,6 @@ def open_store(url: str | None = None, data_folder: Path | None = None) -> Store
         UserRepository(database),
         BatchJobRepository(database, data_folder),
         ProgressRepository(database),
+        SignInRepository(database),
+        SignInThrottleRepository(database),
     )

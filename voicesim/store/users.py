@@ -1,8 +1,16 @@
-"""Trainee, trainer and admin accounts, with argon2 password hashes (argon2-cffi)."""
+"""Trainee, trainer and admin accounts, with argon2 password hashes (argon2-cffi).
+
+A new password, a new role or a removed account ends every sign-in of that account in the
+same transaction as the change. Hashing is memory-hard on purpose (64 MiB a hash), so at most
+``PASSWORD_CHECKS_AT_ONCE`` run at a time in this process, whoever asks: a crowd of sign-ins
+waits its turn instead of adding 64 MiB each.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -14,11 +22,33 @@ from voicesim.errors import NotFoundError, StoreError
 from voicesim.store.access import Viewer, viewer_of
 from voicesim.store.database import Database
 from voicesim.store.models import Role, Team, User
+from voicesim.store.sign_ins import end_sign_ins_of
 
 MIN_PASSWORD_LENGTH = 8
+PASSWORD_CHECKS_AT_ONCE = 2  # argon2 hashes at once in this process: 2 x 64 MiB at most
 _hasher = PasswordHasher()
+_hash_slots = threading.BoundedSemaphore(PASSWORD_CHECKS_AT_ONCE)
 # Verified against when the user does not exist, so a wrong name takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("voicesim-no-such-user")
+
+
+@contextmanager
+def _hashing() -> Iterator[None]:
+    with _hash_slots:
+        yield
+
+
+def hash_password(password: str) -> str:
+    with _hashing():
+        return _hasher.hash(password)
+
+
+def _verify(stored: str, password: str) -> bool:
+    with _hashing():
+        try:
+            return bool(_hasher.verify(stored, password))
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def parse_role(role: str) -> Role:
@@ -102,21 +132,39 @@ class UserRepository:
                 user = User(name=name)
                 session.add(user)
             user.role = parsed_role
-            user.password_hash = _hasher.hash(password)
+            user.password_hash = hash_password(password)
             user.team = team_named(session, team) if team else None
             user.led_teams = [team_named(session, led) for led in dict.fromkeys(leads)]
             session.flush()
             return user.id
 
     def set_password(self, name: str, password: str) -> None:
+        """A new password; every sign-in of the account ends with the old one."""
         check_password(name, password)
+        new_hash = hash_password(password)
         with self.database.session() as session:
-            _existing(session, name).password_hash = _hasher.hash(password)
+            user = _existing(session, name)
+            user.password_hash = new_hash
+            end_sign_ins_of(session, user.id)
+
+    def set_role(self, name: str, role: str) -> None:
+        """A new role; every sign-in of the account ends, so nothing runs on the old one.
+        Only trainers lead teams: another role drops the teams led."""
+        parsed_role = parse_role(role)
+        with self.database.session() as session:
+            user = _existing(session, name)
+            user.role = parsed_role
+            if parsed_role is not Role.TRAINER:
+                user.led_teams = []
+            end_sign_ins_of(session, user.id)
 
     def delete_user(self, name: str) -> None:
-        """Remove an account; ``Store.delete_user`` removes its sessions' audio first."""
+        """Remove an account and its sign-ins; ``Store.delete_user`` removes its sessions'
+        audio first."""
         with self.database.session() as session:
-            session.delete(_existing(session, name))
+            user = _existing(session, name)
+            end_sign_ins_of(session, user.id)
+            session.delete(user)
 
     def authenticate(self, name: str, password: str) -> Viewer | None:
         """The signed-in viewer, or None for a wrong name or password (same time for both)."""
@@ -124,14 +172,6 @@ class UserRepository:
             return None
         with self.database.session() as session:
             return viewer_of(session, _existing(session, name))
-
-    def viewer(self, user_id: int) -> Viewer | None:
-        """Who a session cookie belongs to now (None once the account is gone)."""
-        with self.database.session() as session:
-            user = session.get(User, user_id)
-            if user is None or user.password_hash is None:
-                return None
-            return viewer_of(session, user)
 
     def has_login(self) -> bool:
         """Whether any account can sign in (a fresh install has none)."""
@@ -160,12 +200,13 @@ class UserRepository:
         with self.database.session() as session:
             user = find_user(session, name)
             stored = user.password_hash if user else None
-            try:
-                _hasher.verify(stored or _DUMMY_HASH, password)
-            except (VerificationError, InvalidHashError):
-                return False
-            if user is None or stored is None:
-                return False
-            if _hasher.check_needs_rehash(stored):  # parameters got stronger since
-                user.password_hash = _hasher.hash(password)
-            return True
+        # Outside the transaction: the hash takes a while and must not hold the database.
+        if not _verify(stored or _DUMMY_HASH, password) or user is None or stored is None:
+            return False
+        if _hasher.check_needs_rehash(stored):  # parameters got stronger since
+            new_hash = hash_password(password)
+            with self.database.session() as session:
+                found = find_user(session, name)
+                if found is not None and found.password_hash == stored:
+                    found.password_hash = new_hash
+        return True

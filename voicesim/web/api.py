@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from starlette.concurrency import run_in_threadpool
 
+from voicesim.web.ids import SessionId, TraineeId, TurnIndex
 from voicesim.web.queries import ListQueryDep
 from voicesim.web.review import final_labels
 from voicesim.web.schemas import (
@@ -35,24 +37,24 @@ from voicesim.web.security import (
     sign_in,
     sign_out,
 )
+from voicesim.web.throttle import check_sign_in, remember_browser
 
 router = APIRouter(prefix="/api", dependencies=[Depends(check_csrf)])
 
 
-@router.post("/login", tags=["account"], summary="Sign in; sets the session cookie")
-def login(request: Request, body: LoginIn, store: StoreDep) -> Me:
-    throttle = request.app.state.sign_in_throttle
-    throttle.check(body.name)
-    viewer = store.users.authenticate(body.name.strip(), body.password)
+@router.post("/login", tags=["account"], summary="Sign in; sets the session cookie",
+             responses={429: {"description": "too many wrong passwords from here: wait"}})  # fmt: skip
+async def login(request: Request, body: LoginIn, response: Response) -> Me:
+    viewer = await check_sign_in(request, body.name, body.password)
     if viewer is None:
-        throttle.failed(body.name)
         raise HTTPException(401, "wrong name or password")
-    throttle.succeeded(body.name)
-    token = sign_in(request, viewer)
+    token = await run_in_threadpool(sign_in, request, viewer)
+    remember_browser(request, response, viewer.name)
     return Me(id=viewer.id, name=viewer.name, role=str(viewer.role), csrf_token=token)
 
 
-@router.post("/logout", tags=["account"], status_code=204)
+@router.post("/logout", tags=["account"], status_code=204,
+             summary="Sign out: this sign-in ends for every copy of the cookie")  # fmt: skip
 def logout(request: Request) -> Response:
     sign_out(request)
     return Response(status_code=204)
@@ -92,13 +94,13 @@ def session_out(session: dict[str, Any]) -> SessionOut:
 
 
 @router.get("/sessions/{session_id}", tags=["sessions"], summary="One session in full")
-def get_session(session_id: int, viewer: SignedIn, store: StoreDep) -> SessionOut:
+def get_session(session_id: SessionId, viewer: SignedIn, store: StoreDep) -> SessionOut:
     return session_out(store.sessions.get_session(session_id, viewer))
 
 
 @router.delete("/sessions/{session_id}", tags=["sessions"], status_code=204,
                summary="Delete a session and its audio (trainers, admins)")  # fmt: skip
-def delete_session(session_id: int, viewer: Reviewer, store: StoreDep) -> Response:
+def delete_session(session_id: SessionId, viewer: Reviewer, store: StoreDep) -> Response:
     store.sessions.delete_session(session_id, viewer)
     return Response(status_code=204)
 
@@ -106,7 +108,7 @@ def delete_session(session_id: int, viewer: Reviewer, store: StoreDep) -> Respon
 @router.post("/sessions/{session_id}/turns/{turn_index}/annotations", tags=["reviews"],
              status_code=201, summary="Comment on a turn or correct a label (trainers, admins)")  # fmt: skip
 def add_annotation(
-    session_id: int, turn_index: int, body: NoteIn, viewer: Reviewer, store: StoreDep
+    session_id: SessionId, turn_index: TurnIndex, body: NoteIn, viewer: Reviewer, store: StoreDep
 ) -> Created:
     note_id = store.sessions.add_annotation(
         session_id, turn_index, viewer.name,
@@ -120,7 +122,7 @@ def add_annotation(
 
 @router.post("/sessions/{session_id}/acknowledgements", tags=["reviews"], status_code=201,
              summary="The trainee acknowledges the review or disputes a score")  # fmt: skip
-def add_answer(session_id: int, body: AnswerIn, viewer: SignedIn, store: StoreDep) -> Created:
+def add_answer(session_id: SessionId, body: AnswerIn, viewer: SignedIn, store: StoreDep) -> Created:
     if store.sessions.get_session(session_id, viewer)["trainee_id"] != viewer.id:
         raise Forbidden("only the trainee who practised this call can answer its review")
     answer_id = store.sessions.add_acknowledgement(
@@ -131,7 +133,7 @@ def add_answer(session_id: int, body: AnswerIn, viewer: SignedIn, store: StoreDe
 
 @router.get("/trainees/{trainee_id}/progress", tags=["progress"],
             summary="A trainee's scores over time, per persona and outcomes")  # fmt: skip
-def progress(trainee_id: int, viewer: SignedIn, store: StoreDep) -> ProgressOut:
+def progress(trainee_id: TraineeId, viewer: SignedIn, store: StoreDep) -> ProgressOut:
     history = store.progress.history(trainee_id, viewer)
     return ProgressOut(
         trainee_id=history.trainee_id,

@@ -27,11 +27,21 @@ from voicesim.errors import NotFoundError, VoicesimError
 from voicesim.store.store import Store
 from voicesim.web import api, batch_pages, exports, pages_people, pages_sessions
 from voicesim.web.batch_worker import BatchWorker, ScoreFile, real_scorer
+from voicesim.web.gate import SignInGate
 from voicesim.web.guards import BodyLimit, SecurityHeaders
+from voicesim.web.ids import not_found_message
 from voicesim.web.rendering import render
-from voicesim.web.security import CsrfFailed, Forbidden, NotSignedIn, SignedIn, sign_in_url
+from voicesim.web.security import (
+    CSRF_MESSAGE,
+    NOT_SIGNED_IN_MESSAGE,
+    CsrfFailed,
+    Forbidden,
+    NotSignedIn,
+    SignedIn,
+    sign_in_url,
+)
 from voicesim.web.settings import WebSettings
-from voicesim.web.throttle import SignInThrottle, TooManyAttempts
+from voicesim.web.throttle import PasswordChecks, ServerBusy, TooManyAttempts
 
 log = logging.getLogger("voicesim.web")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -43,14 +53,17 @@ def create_app(store: Store, settings: WebSettings, score_file: ScoreFile = real
     ``score_file`` scores one uploaded file (tests pass a fast stand-in); the batch worker
     runs while the app does (its lifespan)."""
     worker = BatchWorker(store, settings.data_folder, score_file)
+    password_checks = PasswordChecks()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _tidy_store(store)
         worker.start()
         try:
             yield
         finally:
             worker.stop()
+            password_checks.close()
 
     app = FastAPI(
         title="voicesim",
@@ -65,7 +78,8 @@ def create_app(store: Store, settings: WebSettings, score_file: ScoreFile = real
     app.state.store = store
     app.state.settings = settings
     app.state.batch_worker = worker
-    app.state.sign_in_throttle = SignInThrottle()
+    app.state.password_checks = password_checks
+    app.add_middleware(SignInGate)  # inside the session middleware: it reads the cookie
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -89,6 +103,17 @@ def create_app(store: Store, settings: WebSettings, score_file: ScoreFile = real
     _add_docs(app)
     _add_error_handlers(app)
     return app
+
+
+def _tidy_store(store: Store) -> None:
+    """At start: expired sign-ins and old throttle counts go; so do upload folders that no
+    job refers to (a server killed mid-upload), once old enough not to be another server's
+    upload in progress."""
+    store.sign_ins.purge_expired()
+    store.sign_in_throttle.purge()
+    swept = store.batch_jobs.sweep_orphan_uploads()
+    if swept:
+        log.warning("removed %d upload folder(s) no batch job refers to", swept)
 
 
 def _swagger_assets() -> Path:
@@ -145,10 +170,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, _: Exception) -> Response:
         if _is_api(request):
-            return JSONResponse(
-                {"detail": "not signed in: POST /api/login with your name and password"},
-                status_code=401,
-            )
+            return JSONResponse({"detail": NOT_SIGNED_IN_MESSAGE}, status_code=401)
         return RedirectResponse(sign_in_url(request), status_code=303)
 
     @app.exception_handler(Forbidden)
@@ -157,15 +179,20 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(CsrfFailed)
     async def csrf_failed(request: Request, _: Exception) -> Response:
-        return _problem(
-            request, 403,
-            "missing or stale CSRF token: reload the page and try again "
-            "(API clients: send the csrf_token from /api/login as X-CSRF-Token)",
-        )  # fmt: skip
+        return _problem(request, 403, CSRF_MESSAGE)
 
     @app.exception_handler(TooManyAttempts)
     async def too_many(request: Request, error: Exception) -> Response:
-        return _problem(request, 429, str(error))
+        assert isinstance(error, TooManyAttempts)
+        answer = _problem(request, 429, str(error))
+        answer.headers["Retry-After"] = str(error.retry_after_s)
+        return answer
+
+    @app.exception_handler(ServerBusy)
+    async def busy(request: Request, error: Exception) -> Response:
+        answer = _problem(request, 503, str(error))
+        answer.headers["Retry-After"] = "5"
+        return answer
 
     @app.exception_handler(NotFoundError)
     async def not_found(request: Request, error: Exception) -> Response:
@@ -178,6 +205,9 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
+        missing = not_found_message(list(error.errors()))
+        if missing is not None:  # an id out of range names nothing, like an unknown id
+            return _problem(request, 404, missing)
         return _problem(request, 422 if _is_api(request) else 400, _validation_message(error))
 
     @app.exception_handler(HTTPException)

@@ -25,6 +25,7 @@ from voicesim.web.batch_uploads import (
     upload_path,
 )
 from voicesim.web.exports import csv_response
+from voicesim.web.ids import JobId, ResultId
 from voicesim.web.rendering import render
 from voicesim.web.review import highlight
 from voicesim.web.schemas import BatchJobOut, BatchResultOut
@@ -95,21 +96,21 @@ def upload_page(
 
 
 @pages.get("/batch/{job_id}", response_class=HTMLResponse)
-def job_page(request: Request, job_id: int, viewer: Reviewer, store: StoreDep) -> Response:
+def job_page(request: Request, job_id: JobId, viewer: Reviewer, store: StoreDep) -> Response:
     job = _visible_job(store, job_id, viewer)
     return render(request, "batch_job.html", viewer, job=job,
                   entries=store.batch_jobs.result_entries(job_id))  # fmt: skip
 
 
 @pages.get("/batch/{job_id}/results.csv")
-def job_csv(job_id: int, viewer: Reviewer, store: StoreDep) -> Response:
+def job_csv(job_id: JobId, viewer: Reviewer, store: StoreDep) -> Response:
     _visible_job(store, job_id, viewer)
     rows = (flat_row(row) for row in store.batch_jobs.results(job_id))
     return csv_response(rows, CSV_COLUMNS, f"batch-{job_id}.csv")
 
 
 @pages.get("/batch/{job_id}/results.json")
-def job_json(job_id: int, viewer: Reviewer, store: StoreDep) -> Response:
+def job_json(job_id: JobId, viewer: Reviewer, store: StoreDep) -> Response:
     job = _visible_job(store, job_id, viewer)
     body = {
         "job": job_out(job).model_dump(mode="json"),
@@ -121,7 +122,7 @@ def job_json(job_id: int, viewer: Reviewer, store: StoreDep) -> Response:
 
 @pages.get("/batch/{job_id}/files/{result_id}", response_class=HTMLResponse)
 def file_page(
-    request: Request, job_id: int, result_id: int, viewer: Reviewer, store: StoreDep
+    request: Request, job_id: JobId, result_id: ResultId, viewer: Reviewer, store: StoreDep
 ) -> Response:
     job = _visible_job(store, job_id, viewer)
     entry = store.batch_jobs.result_entry(job_id, result_id)
@@ -138,7 +139,7 @@ def file_page(
 
 @pages.get("/batch/{job_id}/files/{result_id}/audio")
 def file_audio(
-    request: Request, job_id: int, result_id: int, viewer: Reviewer, store: StoreDep
+    request: Request, job_id: JobId, result_id: ResultId, viewer: Reviewer, store: StoreDep
 ) -> FileResponse:
     job = _visible_job(store, job_id, viewer)
     entry = store.batch_jobs.result_entry(job_id, result_id)
@@ -149,7 +150,7 @@ def file_audio(
 
 
 @pages.post("/batch/{job_id}/delete")
-def delete_job_page(job_id: int, viewer: Reviewer, store: StoreDep) -> RedirectResponse:
+def delete_job_page(job_id: JobId, viewer: Reviewer, store: StoreDep) -> RedirectResponse:
     """A finished job goes with its uploaded recordings."""
     _visible_job(store, job_id, viewer)
     store.batch_jobs.delete_job(job_id)
@@ -174,12 +175,12 @@ def list_api(viewer: Reviewer, store: StoreDep) -> list[BatchJobOut]:
 
 
 @api.get("/jobs/{job_id}", summary="A job's status and progress")
-def job_api(job_id: int, viewer: Reviewer, store: StoreDep) -> BatchJobOut:
+def job_api(job_id: JobId, viewer: Reviewer, store: StoreDep) -> BatchJobOut:
     return job_out(_visible_job(store, job_id, viewer))
 
 
 @api.get("/jobs/{job_id}/results", summary="A job's per-file rows so far")
-def results_api(job_id: int, viewer: Reviewer, store: StoreDep) -> list[BatchResultOut]:
+def results_api(job_id: JobId, viewer: Reviewer, store: StoreDep) -> list[BatchResultOut]:
     _visible_job(store, job_id, viewer)
     return [
         BatchResultOut(id=e.id, file=e.file, error=e.error, result=e.result)

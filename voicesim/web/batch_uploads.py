@@ -47,10 +47,20 @@ class UploadChoices:
             raise VoicesimError(f"engine {self.engine!r}: use one of {', '.join(ENGINES)}")
 
 
+MAX_NAME = 200  # characters of an uploaded file's name kept for display
+MAX_SUFFIX = 16  # an extension longer than this is not one we know anyway
+
+
 def display_name(raw: str | None, taken: set[str]) -> str:
-    """The uploaded name without any folder part, made unique within the job."""
+    """The uploaded name without any folder part, made unique within the job; a long name is
+    cut in its stem, so its extension (what decides whether it is audio) stays."""
     name = re.split(r"[\\/]", raw or "")[-1].strip() or "unnamed"
-    name = name[:200]
+    if len(name) > MAX_NAME:
+        stem, dot, suffix = name.rpartition(".")
+        if dot and stem and len(suffix) <= MAX_SUFFIX:
+            name = stem[: MAX_NAME - len(suffix) - 1] + "." + suffix
+        else:
+            name = name[:MAX_NAME]
     candidate, number = name, 2
     while candidate in taken:
         stem, dot, suffix = name.rpartition(".")
@@ -94,21 +104,25 @@ def receive_upload(
                 shutil.copyfileobj(upload.file, out, 1 << 20)
             accepted.append({"name": name, "stored": target.name, "sha256": file_sha256(target),
                              "bytes": target.stat().st_size})  # fmt: skip
+        settings = {
+            "lang": choices.lang,
+            "agent_channel": choices.agent_channel,
+            "engine": choices.engine,
+            "model": None,
+            "folder": relative,
+            "files": accepted,
+            "rejected": rejected,
+        }
+        return store.batch_jobs.create_job(settings, len(accepted) + len(rejected), viewer.name)
     except OSError as error:
         shutil.rmtree(folder, ignore_errors=True)
         raise VoicesimError(
             f"cannot save the upload ({error.strerror}); check free disk space in {data_folder}"
         ) from error
-    settings = {
-        "lang": choices.lang,
-        "agent_channel": choices.agent_channel,
-        "engine": choices.engine,
-        "model": None,
-        "folder": relative,
-        "files": accepted,
-        "rejected": rejected,
-    }
-    return store.batch_jobs.create_job(settings, len(accepted) + len(rejected), viewer.name)
+    except BaseException:
+        # No job refers to these files: nothing would ever show or delete them.
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def upload_path(data_folder: Path, settings: dict[str, Any], name: str) -> Path | None:

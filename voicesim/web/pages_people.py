@@ -7,10 +7,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from voicesim.errors import VoicesimError
 from voicesim.store.models import Role
 from voicesim.web.charts import ScorePoint, score_chart
+from voicesim.web.ids import TraineeId
 from voicesim.web.rendering import render
 from voicesim.web.security import (
     Admin,
@@ -21,7 +23,7 @@ from voicesim.web.security import (
     sign_in,
     sign_out,
 )
-from voicesim.web.throttle import TooManyAttempts
+from voicesim.web.throttle import TooManyAttempts, check_sign_in, remember_browser
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 
@@ -36,29 +38,28 @@ def login_form(request: Request, next: str = "/sessions") -> Response:
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(
+async def login(
     request: Request,
-    store: StoreDep,
     name: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form(max_length=500)] = "/sessions",
 ) -> Response:
-    throttle = request.app.state.sign_in_throttle
     try:
-        throttle.check(name)
+        viewer = await check_sign_in(request, name, password)
     except TooManyAttempts as error:
-        return render(request, "login.html", None, status_code=429, next=safe_next(next),
-                      error=str(error), name=name)  # fmt: skip
-    viewer = store.users.authenticate(name.strip(), password)
+        refused = render(request, "login.html", None, status_code=429, next=safe_next(next),
+                         error=str(error), name=name)  # fmt: skip
+        refused.headers["Retry-After"] = str(error.retry_after_s)
+        return refused
     if viewer is None:
-        throttle.failed(name)
         return render(
             request, "login.html", None, status_code=401, next=safe_next(next),
             error="Wrong name or password.", name=name,
         )  # fmt: skip
-    throttle.succeeded(name)
-    sign_in(request, viewer)
-    return RedirectResponse(safe_next(next), status_code=303)
+    await run_in_threadpool(sign_in, request, viewer)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    remember_browser(request, response, viewer.name)
+    return response
 
 
 @router.post("/logout")
@@ -76,7 +77,7 @@ def progress_index(request: Request, viewer: SignedIn, store: StoreDep) -> Respo
 
 
 @router.get("/progress/{trainee_id}", response_class=HTMLResponse)
-def progress(request: Request, trainee_id: int, viewer: SignedIn, store: StoreDep) -> Response:
+def progress(request: Request, trainee_id: TraineeId, viewer: SignedIn, store: StoreDep) -> Response:
     history = store.progress.history(trainee_id, viewer)
     points = [
         ScorePoint(f"{s.started_at:%Y-%m-%d} {s.persona}", s.overall_score, s.outcome)
@@ -118,6 +119,17 @@ def set_password(
 ) -> RedirectResponse:
     store.users.set_password(name, password)
     return _back_to_users(f"new password for {name}")
+
+
+@router.post("/users/{name}/role")
+def set_role(
+    name: str, viewer: Admin, store: StoreDep, role: Annotated[str, Form(max_length=16)]
+) -> RedirectResponse:
+    """A new role ends every sign-in of the account: it signs in again with the new one."""
+    if name == viewer.name:
+        raise VoicesimError("you cannot change your own role while signed in with it")
+    store.users.set_role(name, role)
+    return _back_to_users(f"{name} is now a {role}; their sign-ins have ended")
 
 
 @router.post("/users/{name}/delete")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -10,11 +11,13 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from voicesim.core.labels import Label
 from voicesim.errors import VoicesimError
 from voicesim.web.charts import staircase_chart
+from voicesim.web.ids import SessionId, TurnIndex
 from voicesim.web.queries import MODES, OUTCOMES, SORTS, ListQueryDep
 from voicesim.web.rendering import render
 from voicesim.web.review import call_timings, effective_labels, highlight, level_path
 from voicesim.web.security import Forbidden, Reviewer, SignedIn, StoreDep, check_csrf
 
+TURN_NUMBER = re.compile(r"[0-9]{1,6}")  # ASCII digits: str.isdigit() also takes "²"
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 
 
@@ -35,7 +38,7 @@ def session_list(
 
 @router.get("/sessions/{session_id}", response_class=HTMLResponse)
 def session_review(
-    request: Request, session_id: int, viewer: SignedIn, store: StoreDep
+    request: Request, session_id: SessionId, viewer: SignedIn, store: StoreDep
 ) -> Response:
     session = store.sessions.get_session(session_id, viewer)
     turns = [
@@ -54,14 +57,14 @@ def session_review(
 
 
 @router.get("/sessions/{session_id}/audio")
-def call_audio(session_id: int, viewer: SignedIn, store: StoreDep) -> FileResponse:
+def call_audio(session_id: SessionId, viewer: SignedIn, store: StoreDep) -> FileResponse:
     """The whole call (stereo: caller left, trainee right), by id only."""
     path = store.sessions.audio_path(session_id, None, viewer)
     return FileResponse(path, media_type="audio/wav")
 
 
 @router.get("/sessions/{session_id}/turns/{turn_index}/audio")
-def turn_audio(session_id: int, turn_index: int, viewer: SignedIn, store: StoreDep) -> FileResponse:
+def turn_audio(session_id: SessionId, turn_index: TurnIndex, viewer: SignedIn, store: StoreDep) -> FileResponse:
     path = store.sessions.audio_path(session_id, turn_index, viewer)
     return FileResponse(path, media_type="audio/wav")
 
@@ -76,8 +79,8 @@ def _label_or_none(name: str, value: str | None) -> str | None:
 
 @router.post("/sessions/{session_id}/turns/{turn_index}/notes")
 def add_note(
-    session_id: int,
-    turn_index: int,
+    session_id: SessionId,
+    turn_index: TurnIndex,
     viewer: Reviewer,
     store: StoreDep,
     comment: Annotated[str, Form(max_length=4000)] = "",
@@ -96,7 +99,7 @@ def add_note(
 
 @router.post("/sessions/{session_id}/answer")
 def answer_review(
-    session_id: int,
+    session_id: SessionId,
     viewer: SignedIn,
     store: StoreDep,
     kind: Annotated[str, Form(max_length=16)],
@@ -106,7 +109,7 @@ def answer_review(
     """The trainee acknowledges the review or disputes a score (one turn or the call)."""
     if store.sessions.get_session(session_id, viewer)["trainee_id"] != viewer.id:
         raise Forbidden("only the trainee who practised this call can answer its review")
-    if turn and not turn.isdigit():
+    if turn and not TURN_NUMBER.fullmatch(turn):
         raise VoicesimError(
             f"turn {turn!r} is not a turn number; leave it empty for the whole call"
         )
@@ -118,6 +121,6 @@ def answer_review(
 
 
 @router.post("/sessions/{session_id}/delete")
-def delete_session(session_id: int, viewer: Reviewer, store: StoreDep) -> RedirectResponse:
+def delete_session(session_id: SessionId, viewer: Reviewer, store: StoreDep) -> RedirectResponse:
     store.sessions.delete_session(session_id, viewer)
     return RedirectResponse("/sessions?deleted=1", status_code=303)

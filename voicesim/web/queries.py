@@ -40,6 +40,14 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def _day_after(last: date | None) -> datetime | None:
+    """The exclusive end of an inclusive last day; the calendar's last day has no day after
+    it (date.max + 1 day overflows): no end at all."""
+    if last is None or last == date.max:
+        return None
+    return _start_of(last + timedelta(days=1))
+
+
 def _day(name: str, value: str | None) -> date | None:
     if not value:
         return None
@@ -81,7 +89,7 @@ def list_query(
         outcome=_one_of("outcome", outcome, OUTCOMES),
         label=label or None,
         started_from=_start_of(first) if first else None,
-        started_before=_start_of(last + timedelta(days=1)) if last else None,
+        started_before=_day_after(last),
     )
     params = {
         "trainee": trainee or "",

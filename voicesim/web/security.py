@@ -1,18 +1,18 @@
 """Signing in, who is asking, and CSRF protection.
 
-The session cookie (Starlette's, signed with the app's secret) holds only the user id, the
-sign-in time and a CSRF token. The account is read again on every request, so a removed
-account or a changed role takes effect at once. Every state-changing request must carry the
-cookie's CSRF token, in the form field ``csrf_token`` or the ``X-CSRF-Token`` header: a page
-on another site can make the browser send the cookie, but cannot read the token. The one
-exception is ``POST /api/login`` with a JSON body, which an API client sends before it has a
-token (see ``_json_sign_in``).
+The session cookie (Starlette's, signed with the app's secret) holds a random sign-in token
+and a CSRF token, nothing else. The store keeps the token's hash with the account it signs in
+(``store.sign_ins``): signing out, a new password or role and a removed account delete those
+rows, and every copy of the cookie stops working at once. The account is read again on every
+request. Every state-changing request must carry the cookie's CSRF token, in the form field
+``csrf_token`` or the ``X-CSRF-Token`` header: a page on another site can make the browser
+send the cookie, but cannot read the token. The one exception is ``POST /api/login`` with a
+JSON body, which an API client sends before it has a token (see ``_json_sign_in``).
 """
 
 from __future__ import annotations
 
 import secrets
-import time
 from typing import Annotated
 from urllib.parse import quote
 
@@ -25,6 +25,11 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 API_LOGIN_PATH = "/api/login"
+NOT_SIGNED_IN_MESSAGE = "not signed in: POST /api/login with your name and password"
+CSRF_MESSAGE = (
+    "missing or stale CSRF token: reload the page and try again "
+    "(API clients: send the csrf_token from /api/login as X-CSRF-Token)"
+)
 
 
 class NotSignedIn(Exception):
@@ -63,11 +68,19 @@ def _json_sign_in(request: Request) -> bool:
     return request.url.path == API_LOGIN_PATH and content_type == "application/json"
 
 
+def tokens_match(expected: object, given: str | None) -> bool:
+    """Constant-time comparison of CSRF tokens; as bytes, because compare_digest refuses str
+    with non-ASCII characters (a 500, not a 403)."""
+    if not expected or not given:
+        return False
+    return secrets.compare_digest(str(expected).encode(), given.encode("utf-8", "surrogatepass"))
+
+
 async def check_csrf(request: Request) -> None:
-    """Dependency of every router: unsafe methods need the token."""
+    """Dependency of every router: unsafe methods need the token. (A multipart body has
+    already had its token checked from its first field by ``SignInGate``, before it was read.)"""
     if request.method not in UNSAFE_METHODS or _json_sign_in(request):
         return
-    expected = request.session.get("csrf")
     given = request.headers.get(CSRF_HEADER)
     if given is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -75,39 +88,46 @@ async def check_csrf(request: Request) -> None:
         form = await request.form()  # cached by Starlette: the endpoint reads it again
         value = form.get(CSRF_FIELD)
         given = value if isinstance(value, str) else None
-    # As bytes: compare_digest refuses str with non-ASCII characters (a 500, not a 403).
-    if (
-        not expected
-        or not given
-        or not secrets.compare_digest(str(expected).encode(), given.encode())
-    ):
+    if not tokens_match(request.session.get("csrf"), given):
         raise CsrfFailed()
 
 
 def sign_in(request: Request, viewer: Viewer) -> str:
-    """Start a fresh cookie session for ``viewer``; returns its new CSRF token."""
+    """Start a fresh sign-in for ``viewer`` (a new row in the store, its token in the cookie);
+    returns the new CSRF token. Blocking: call it from a worker thread in async code."""
+    old = request.session.get("sid")
+    if isinstance(old, str):
+        store_of(request).sign_ins.end(old)  # signing in again replaces the old sign-in
     request.session.clear()  # no fixation: nothing from before the sign-in survives
-    request.session.update(uid=viewer.id, at=int(time.time()))
+    lifetime_s = request.app.state.settings.session_hours * 3600
+    request.session["sid"] = store_of(request).sign_ins.start(viewer.id, lifetime_s)
     return csrf_token(request)
 
 
 def sign_out(request: Request) -> None:
+    """End this sign-in in the store, so no copy of the cookie works any more."""
+    token = request.session.get("sid")
+    if isinstance(token, str):
+        store_of(request).sign_ins.end(token)
     request.session.clear()
 
 
+def viewer_of_cookie(request: Request) -> Viewer | None:
+    """Who the cookie's sign-in token belongs to now, or None (blocking: reads the store)."""
+    token = request.session.get("sid")
+    if not isinstance(token, str):
+        return None
+    return store_of(request).sign_ins.viewer(token)
+
+
 def current_viewer(request: Request) -> Viewer:
-    """The signed-in user, checked against the database and the session lifetime."""
-    user_id = request.session.get("uid")
-    signed_at = request.session.get("at")
-    max_age_s = request.app.state.settings.session_hours * 3600
-    if not isinstance(user_id, int) or not isinstance(signed_at, int):
-        raise NotSignedIn()
-    if time.time() - signed_at > max_age_s:
-        request.session.clear()
-        raise NotSignedIn()
-    viewer = store_of(request).users.viewer(user_id)
+    """The signed-in user, checked against the store's sign-ins (ended or expired ones fail)."""
+    viewer = getattr(request.state, "viewer", None)  # the gate looked it up for this request
+    if not isinstance(viewer, Viewer):
+        viewer = viewer_of_cookie(request)
     if viewer is None:
-        request.session.clear()
+        if "sid" in request.session:  # an ended or expired sign-in: forget it, token and all
+            request.session.clear()
         raise NotSignedIn()
     request.state.viewer = viewer  # for the error pages' menu
     return viewer

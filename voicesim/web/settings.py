@@ -23,6 +23,8 @@ class WebSettings:
     max_form_kb: float = 64.0  # any other request body: forms and JSON are small
     session_hours: float = 12.0  # a sign-in lasts this long (VOICESIM_SESSION_HOURS)
     secure_cookie: bool = False  # send the cookie over HTTPS only (VOICESIM_SECURE_COOKIE=1)
+    free_failures: int = 5  # wrong passwords for a name from one address or browser before waits
+    free_failures_unknown: int = 20  # ... from all browsers not known to the account together
 
     @property
     def max_upload_bytes(self) -> int:
