@@ -43,3 +43,10 @@ def test_export_command_writes_rows_that_training_reads(
     (row,) = read_corpus_file(out, corrections=True)
     assert row.lang == "en" and "dismissive" not in row.labels
     assert json.loads(out.read_text(encoding="utf-8"))["id"].endswith("-turn-2")
+
+
+def test_a_questions_kind_is_stored_with_its_turn(store: Store, tmp_path: Path) -> None:
+    session_id = store.sessions.save_session_folder(practice_folder(tmp_path))
+    first = store.sessions.get_session(session_id)["turns"][0]  # "I am so sorry. What happened?"
+    assert "question" in {item["label"] for item in first["labels"]}
+    assert first["question"] == "open"

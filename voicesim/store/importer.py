@@ -90,6 +90,8 @@ def fill_turns(row: PracticeSession, turns: list[dict[str, Any]]) -> None:
         turn.level = int(item["level"])
         turn.reply_text = item.get("reply") or ""
         turn.apology_kind = item.get("apology")
+        question = item.get("question")
+        turn.question_kind = question if question in ("open", "closed") else None
         turn.rule = transition["rule"]
         turn.reason = transition.get("reason") or ""
         turn.from_level = int(transition["from_level"])

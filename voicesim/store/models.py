@@ -210,6 +210,7 @@ class Turn(Base):
     level: Mapped[int]  # the caller's level when saying caller_line
     reply_text: Mapped[str] = mapped_column(sa.Text)
     apology_kind: Mapped[str | None] = mapped_column(sa.String(16))
+    question_kind: Mapped[str | None] = mapped_column(sa.String(16))  # open or closed
     rule: Mapped[str] = mapped_column(sa.String(64))  # the staircase rule that fired
     reason: Mapped[str] = mapped_column(sa.Text)
     from_level: Mapped[int]

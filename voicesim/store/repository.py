@@ -427,6 +427,7 @@ def _turn_dict(turn: Turn) -> dict[str, Any]:
             for x in turn.labels
         ],
         "apology": turn.apology_kind,
+        "question": turn.question_kind,
         "rule": turn.rule,
         "reason": turn.reason,
         "from_level": turn.from_level,

@@ -33,7 +33,7 @@ SESSION_COLUMNS = [
 TURN_COLUMNS = [
     "session_id", "turn", "caller_level", "caller_line", "reply", "scored_labels",
     "final_labels", "apology", "rule", "to_level", "corrections", "comments",
-    "response_latency_s", "speaking_s", "words_per_minute", "interruptions",
+    "response_latency_s", "speaking_s", "words_per_minute", "interruptions", "question",
 ]  # fmt: skip
 
 
@@ -108,6 +108,7 @@ def turn_rows(session: dict[str, Any]) -> Iterator[dict[str, Any]]:
             "scored_labels": " ".join(dict.fromkeys(x["label"] for x in turn["labels"])),
             "final_labels": " ".join(final_labels(turn)),
             "apology": turn["apology"] or "",
+            "question": turn.get("question") or "",
             "rule": turn["rule"],
             "to_level": turn["to_level"],
             "corrections": "; ".join(_corrections(turn)),
