@@ -18,7 +18,10 @@ REPLIES = "I am so sorry. What happened?\nCalm down, as I said.\n"
 
 
 def practice_folder(tmp_path: Path, trainee: str = "alice") -> Path:
-    """Run `voicesim practice --text` (the real command) and return the folder it saved."""
+    """Run `voicesim practice --text` (the real command) and return the folder it saved.
+
+    Scored by the lexicons: the store and web tests check what is kept and shown, and their
+    expected labels and scores must not move when the hybrid scorer is retrained."""
     replies = tmp_path / "replies.txt"
     replies.write_text(REPLIES, encoding="utf-8")
     before = set(sessions_dir().glob("*")) if sessions_dir().exists() else set()
@@ -29,7 +32,7 @@ def practice_folder(tmp_path: Path, trainee: str = "alice") -> Path:
     try:
         code = main(
             ["practice", "--persona", "valentine-gift", "--text", "--replies", str(replies),
-             "--seed", "1", "--json", "--trainee", trainee]
+             "--seed", "1", "--json", "--trainee", trainee, "--scorer", "lexicon"]
         )  # fmt: skip
     finally:
         if saved_url is None:

@@ -68,13 +68,14 @@ VISIBLE_TO = {
 
 
 def _practice(tmp: Path, trainee: str, persona: str, lang: str) -> Path:
-    """`voicesim practice --text` for another persona or language than the helper's."""
+    """`voicesim practice --text` for another persona or language than the helper's (scored
+    by the lexicons, as the helper's calls are, so retraining the hybrid moves no figure here)."""
     replies = tmp / "replies.txt"
     replies.write_text("I am so sorry. What happened?\nCalm down, as I said.\n", encoding="utf-8")
     before = set(sessions_dir().glob("*"))
     code = main(
         ["practice", "--persona", persona, "--lang", lang, "--text", "--replies", str(replies),
-         "--seed", "1", "--json", "--trainee", trainee]
+         "--seed", "1", "--json", "--trainee", trainee, "--scorer", "lexicon"]
     )  # fmt: skip
     assert code == 0
     (folder,) = set(sessions_dir().glob("*")) - before

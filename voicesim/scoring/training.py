@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from voicesim.core.labels import LABEL_ORDER, Label, ReplyScore
+from voicesim.core.labels import HARMFUL, LABEL_ORDER, Label, ReplyScore
 from voicesim.core.scorer import score_reply as lexicon_score
 from voicesim.scoring.clauses import split_clauses
 from voicesim.scoring.corpus import Example, Row, examples_of, fingerprint
@@ -40,6 +40,9 @@ class TrainOptions:
     l2: float = 128.0  # ridge penalty on the standardised weights (not the bias)
     folds: int = 5  # out-of-fold predictions for choosing thresholds
     seed: int = 13  # which writers (or blocks) go to which fold
+    harmful_beta: float = 0.5  # harmful labels' thresholds maximise F-beta at this beta: a
+    # move wrongly called harmful punishes an honest trainee and angers the caller, so
+    # precision counts more there; helpful labels use F1
     fold_by: str = "writer"  # "writer": a fold holds out whole writers, as the test split
     # does (new people's words); "block": batches of about 50 lines of every writer
     newton_steps: int = 25
@@ -103,6 +106,12 @@ def _f1(tp: int, fp: int, fn: int) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
+def _f_beta(tp: int, fp: int, fn: int, beta: float) -> float:
+    """F-score weighing recall ``beta`` times as much as precision (F1 at beta 1)."""
+    b2 = beta * beta
+    return (1 + b2) * tp / ((1 + b2) * tp + b2 * fn + fp) if tp else 0.0
+
+
 @dataclass
 class OutOfFold:
     """Per row: the lexicon's result and, per label, the clause probabilities of a model that
@@ -113,12 +122,14 @@ class OutOfFold:
 
 
 def _choose_thresholds(
-    rows: list[Row], oof: OutOfFold
+    rows: list[Row], oof: OutOfFold, options: TrainOptions
 ) -> tuple[dict[Label, float], dict[Label, float]]:
-    """Per label, the add and drop thresholds with the best out-of-fold F1 of the combination."""
+    """Per label, the add and drop thresholds with the best out-of-fold F-score of the
+    combination (F1 for helpful labels, precision-weighted for harmful ones)."""
     add: dict[Label, float] = {}
     drop: dict[Label, float] = {}
     for label in LABEL_ORDER:
+        beta = options.harmful_beta if label in HARMFUL else 1.0
         # Chosen on the rows written for this corpus (with evidence) that know the label.
         chosen = [i for i, row in enumerate(rows) if row.evidence and label not in row.unknown]
         gold = [label in rows[i].labels for i in chosen]
@@ -142,7 +153,7 @@ def _choose_thresholds(
                     tp += got and g
                     fp += got and not g
                     fn += g and not got
-                score = _f1(tp, fp, fn)
+                score = _f_beta(tp, fp, fn, beta)
                 if score > best[0] + 1e-9:
                     best = (score, t_add, t_drop)
         add[label], drop[label] = best[1], best[2]
@@ -232,7 +243,7 @@ def _train(
 ) -> tuple[Heads, OutOfFold]:  # fmt: skip
     progress(f"{len(rows)} replies: out-of-fold predictions")
     oof = out_of_fold(rows, encoder, options, progress)
-    add, drop = _choose_thresholds(rows, oof)
+    add, drop = _choose_thresholds(rows, oof, options)
     progress("final heads on every reply")
     examples = examples_of(rows)
     fitted = _fit(_embed_examples(examples, encoder), examples, options)
